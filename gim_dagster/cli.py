@@ -1,0 +1,140 @@
+"""The ``gim`` command (contract: design.md section 3)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gim_dagster import __version__
+from gim_dagster.settings import SettingsError, apply_stack_env, load_settings, settings_path, state_dir
+from gim_dagster.stack import LocalStack, StackError
+
+app = typer.Typer(help="gim-dagster: contact-centre historical reporting on Dagster.", no_args_is_help=True)
+stack_app = typer.Typer(help="The local stack: PostgreSQL, Kafka (Tansu) and S3 (moto) on loopback.")
+settings_app = typer.Typer(help="The tenant settings file.")
+app.add_typer(stack_app, name="stack")
+app.add_typer(settings_app, name="settings")
+console = Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str) -> typer.Exit:
+    """Print a one-line reason and return the exit to raise."""
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+@app.callback()
+def _main() -> None:
+    """Every command sees the local stack's connection settings, if a stack is up."""
+    apply_stack_env(state_dir() / "stack.env")
+
+
+@app.command()
+def version() -> None:
+    """Print the gim-dagster version."""
+    typer.echo(__version__)
+
+
+@settings_app.command("check")
+def settings_check(
+    file: Annotated[
+        str | None, typer.Option(help="Settings file (default: $GIM_SETTINGS or ./gim.yaml).")
+    ] = None,
+) -> None:
+    """Validate the settings file and list its tenants."""
+    try:
+        settings = load_settings(file)
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+    for name in settings.tenant_names:
+        tenant = settings.tenant(name)
+        typer.echo(f"{name}: time zone {tenant.time_zone}, retention {tenant.retention_days} days")
+
+
+@stack_app.command("up")
+def stack_up() -> None:
+    """Start the local services that are not running (idempotent) and write .gim/stack.env."""
+    stack = LocalStack(state_dir())
+    try:
+        with console.status("starting the local stack…"):
+            stack.up()
+    except StackError as exc:
+        raise fail(str(exc)) from None
+    _print_status(stack)
+    console.print(f"connection settings: {stack.env_file}")
+
+
+@stack_app.command("down")
+def stack_down() -> None:
+    """Stop exactly the processes the stack started (by recorded pid)."""
+    stopped = LocalStack(state_dir()).down()
+    console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+
+
+@stack_app.command("status")
+def stack_status() -> None:
+    """Show each service, its address and whether it answers; exit 1 if any does not."""
+    stack = LocalStack(state_dir())
+    if not _print_status(stack):
+        raise typer.Exit(code=1)
+
+
+def _print_status(stack: LocalStack) -> bool:
+    table = Table(title=f"local stack ({stack.state_dir})")
+    for column in ("service", "address", "pid", "running", "answers"):
+        table.add_column(column)
+    healthy = True
+    for status in stack.status():
+        healthy &= status.answers
+        table.add_row(
+            status.name,
+            status.address,
+            str(status.pid or "-"),
+            "yes" if status.running else "[red]no[/red]",
+            "yes" if status.answers else "[red]no[/red]",
+        )
+    Console().print(table)
+    return healthy
+
+
+@app.command()
+def dev(
+    port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
+    host: Annotated[str, typer.Option(help="Address the Dagster UI listens on.")] = "127.0.0.1",
+) -> None:
+    """Bring the stack up and run `dagster dev` against it (UI at http://127.0.0.1:3000)."""
+    try:
+        load_settings()
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+    stack = LocalStack(state_dir())
+    try:
+        with console.status("starting the local stack…"):
+            env = stack.up()
+    except StackError as exc:
+        raise fail(str(exc)) from None
+    child_env = {**os.environ, **env, "GIM_SETTINGS": str(settings_path().resolve())}
+    console.print(f"Dagster UI: http://{host}:{port}  (Ctrl-C to stop; `gim stack down` stops the services)")
+    argv = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "gim_dagster.definitions",
+        "-h",
+        host,
+        "-p",
+        str(port),
+    ]
+    raise typer.Exit(subprocess.call(argv, env=child_env))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Dagster-free domain code: importable and testable without Dagster."""

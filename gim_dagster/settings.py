@@ -1,0 +1,317 @@
+"""The tenant settings file (contract): one YAML file lists the tenants and the shared services.
+
+Any string value may instead be ``{env: NAME}``: it is read from the environment variable ``NAME`` when it is
+used, so secrets never sit in the file. A wrong file raises ``SettingsError`` with a one-line message that
+names the field and the line, e.g. ``gim.yaml:12: tenants[1].name: invalid tenant name 'Acme'…``.
+
+This module and ``resources/`` are the only places that read ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from gim_dagster.core.naming import TenantNames, check_tenant_name
+
+SETTINGS_ENV = "GIM_SETTINGS"
+DEFAULT_SETTINGS_FILE = "gim.yaml"
+
+
+class SettingsError(ValueError):
+    """The settings file is missing, unreadable or invalid; the message is one line for the user."""
+
+
+class EnvRef(BaseModel):
+    """A value taken from an environment variable when used: ``{env: NAME}`` in the file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    env: str
+
+    def resolve(self) -> str:
+        value = os.environ.get(self.env)
+        if value is None:
+            raise SettingsError(f"environment variable {self.env} is not set (named in the settings file)")
+        return value
+
+
+Value = str | EnvRef
+
+
+def resolve(value: Value | None) -> str | None:
+    """The literal value, or the environment variable's value for an ``EnvRef``."""
+    return value.resolve() if isinstance(value, EnvRef) else value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KafkaSettings(_Strict):
+    bootstrap_servers: Value = EnvRef(env="GIM_KAFKA_BOOTSTRAP_SERVERS")
+    topic_partitions: Annotated[int, Field(ge=1, le=1024)] = 1
+    replication_factor: Annotated[int, Field(ge=1, le=16)] = 1
+    # Non-secret librdkafka properties (security.protocol, sasl.mechanism, ssl.ca.location, …).
+    client: dict[str, str] = {}
+    # SASL credentials, typically {env: NAME}.
+    sasl_username: Value | None = None
+    sasl_password: Value | None = None
+
+
+class S3Settings(_Strict):
+    bucket: Value = EnvRef(env="GIM_S3_BUCKET")
+    prefix: str = "gim"
+    endpoint_url: Value | None = EnvRef(env="GIM_S3_ENDPOINT_URL")
+    region_name: Value = "us-east-1"
+    access_key_id: Value | None = EnvRef(env="AWS_ACCESS_KEY_ID")
+    secret_access_key: Value | None = EnvRef(env="AWS_SECRET_ACCESS_KEY")
+
+
+class PostgresSettings(_Strict):
+    """Where tenant databases live when a tenant names no DSN of its own (the local stack's case)."""
+
+    server_url: Value | None = EnvRef(env="GIM_PG_SERVER_URL")
+    create_databases: bool = True
+    pool_size: Annotated[int, Field(ge=1, le=100)] = 5
+
+
+class ExportSettings(_Strict):
+    cron: str = "0 * * * *"
+    encoding: str = "utf-8"
+    destinations: list[Literal["s3", "local"]] = ["s3"]
+    local_dir: str | None = None
+    use_views: bool = False
+    start_date: str | None = None  # restart the stream from this date (YYYY-MM-DD), None: from the beginning
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError as exc:
+            raise ValueError(f"unknown encoding {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _local_needs_dir(self) -> ExportSettings:
+        if "local" in self.destinations and not self.local_dir:
+            raise ValueError("destination 'local' needs local_dir")
+        return self
+
+
+class TenantDefaults(_Strict):
+    retention_days: Annotated[int, Field(ge=1, le=36500)] = 400
+    time_zone: str = "UTC"
+    export: ExportSettings = ExportSettings()
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class TenantSettings(_Strict):
+    name: str
+    configdb_dsn: Value | None = None
+    infomart_dsn: Value | None = None
+    retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    time_zone: str | None = None
+    export: ExportSettings | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        return check_tenant_name(value)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else TenantDefaults._known_zone(value)
+
+    @property
+    def names(self) -> TenantNames:
+        return TenantNames(self.name)
+
+
+class DagsterSettings(_Strict):
+    gsp_batch_max_records: Annotated[int, Field(ge=100)] = 200_000
+    sensor_interval_seconds: Annotated[int, Field(ge=5)] = 30
+    maintenance_cron: str = "30 2 * * *"
+    gca_reconcile_cron: str = "15 */6 * * *"
+
+
+class MetricsSettings(_Strict):
+    gsp_port: Annotated[int, Field(ge=1, le=65535)] = 9249
+    gim_port: Annotated[int, Field(ge=1, le=65535)] = 8249
+
+
+class Settings(_Strict):
+    kafka: KafkaSettings = KafkaSettings()
+    s3: S3Settings = S3Settings()
+    postgres: PostgresSettings = PostgresSettings()
+    dagster: DagsterSettings = DagsterSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    defaults: TenantDefaults = TenantDefaults()
+    tenants: list[TenantSettings] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_tenants(self) -> Settings:
+        seen: set[str] = set()
+        for tenant in self.tenants:
+            if tenant.name in seen:
+                raise ValueError(f"tenant {tenant.name!r} is listed twice")
+            seen.add(tenant.name)
+        return self
+
+    @property
+    def tenant_names(self) -> list[str]:
+        return [t.name for t in self.tenants]
+
+    def tenant(self, name: str) -> ResolvedTenant:
+        for tenant in self.tenants:
+            if tenant.name == name:
+                return ResolvedTenant(tenant, self)
+        raise SettingsError(
+            f"unknown tenant {name!r}; the settings file lists: {', '.join(self.tenant_names)}"
+        )
+
+
+class ResolvedTenant:
+    """A tenant with the defaults applied and its DSNs resolved (reads the environment when called)."""
+
+    def __init__(self, tenant: TenantSettings, settings: Settings) -> None:
+        self.settings = tenant
+        self.name = tenant.name
+        self.names = tenant.names
+        defaults = settings.defaults
+        self.retention_days = tenant.retention_days or defaults.retention_days
+        self.time_zone = tenant.time_zone or defaults.time_zone
+        self.export = tenant.export or defaults.export
+        self._postgres = settings.postgres
+
+    def configdb_dsn(self) -> str:
+        return self._dsn(self.settings.configdb_dsn, self.names.configdb_name)
+
+    def infomart_dsn(self) -> str:
+        return self._dsn(self.settings.infomart_dsn, self.names.infomart_name)
+
+    def _dsn(self, explicit: Value | None, database: str) -> str:
+        if explicit is not None:
+            return str(resolve(explicit))
+        server = resolve(self._postgres.server_url)
+        if not server:
+            raise SettingsError(f"tenant {self.name!r} names no DSN and postgres.server_url is not set")
+        import sqlalchemy as sa
+
+        return sa.make_url(server).set(database=database).render_as_string(hide_password=False)
+
+
+# ---- loading with line numbers ----------------------------------------------------------------------------
+
+
+def _to_python(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> Any:
+    """Build plain Python data from a YAML node tree, remembering the line of every path."""
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = yaml.safe_load(yaml.serialize(key_node))
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            result[key] = _to_python(value_node, (*path, key), lines)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(item, (*path, i), lines) for i, item in enumerate(node.value)]
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def _line_of(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int:
+    # pydantic adds union-branch names (e.g. 'str', 'EnvRef') to locations; walk back to a known path.
+    path = tuple(loc)
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path, 1)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part in ("str", "EnvRef") or "[" in str(part):
+            continue
+        else:
+            name += f".{part}" if name else str(part)
+    return name or "(top level)"
+
+
+def parse_settings(text: str, source: str = "<settings>") -> Settings:
+    """Parse and validate settings text; raise ``SettingsError`` naming the field and line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SettingsError(f"{source}:{line}: not valid YAML: {problem}") from None
+    if node is None:
+        raise SettingsError(f"{source}:1: the settings file is empty; it must list at least one tenant")
+    lines: dict[tuple[Any, ...], int] = {}
+    data = _to_python(node, (), lines)
+    if not isinstance(data, dict):
+        raise SettingsError(f"{source}:1: the settings file must be a mapping with a 'tenants' list")
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise SettingsError(f"{source}:{_line_of(loc, lines)}: {_field_name(loc)}: {message}{more}") from None
+
+
+def settings_path(explicit: str | Path | None = None) -> Path:
+    """The settings file: the explicit path, else ``$GIM_SETTINGS``, else ``./gim.yaml``."""
+    return Path(explicit or os.environ.get(SETTINGS_ENV) or DEFAULT_SETTINGS_FILE)
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    file = settings_path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings file {file}: {exc.strerror}") from None
+    return parse_settings(text, str(file))
+
+
+# ---- the local state directory and the stack's environment file --------------------------------------------
+
+STATE_DIR_ENV = "GIM_STATE_DIR"
+
+
+def state_dir() -> Path:
+    """Where the local stack keeps its data, pids, logs and env file: ``$GIM_STATE_DIR`` or ``./.gim``."""
+    return Path(os.environ.get(STATE_DIR_ENV) or ".gim").resolve()
+
+
+def apply_stack_env(env_file: Path) -> dict[str, str]:
+    """Export the stack's connection settings into this process (variables already set win)."""
+    if not env_file.exists():
+        return {}
+    from dotenv import dotenv_values
+
+    values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    for key, value in values.items():
+        os.environ.setdefault(key, value)
+    return values

@@ -1,0 +1,81 @@
+"""The local stack starts, stops and recovers with real processes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import sqlalchemy as sa
+
+from gim_dagster.stack import LocalStack, ServiceRecord
+
+
+def _answers_all(stack: LocalStack) -> bool:
+    return all(s.running and s.answers for s in stack.status())
+
+
+def test_up_down_twice_and_data_survives(tmp_path: Path) -> None:
+    stack = LocalStack(tmp_path / "state")
+    for round_ in range(2):
+        env = stack.up()
+        assert _answers_all(stack)
+        assert stack.up() == env, "up is idempotent"
+        engine = sa.create_engine(env["GIM_PG_SERVER_URL"])
+        with engine.begin() as conn:
+            if round_ == 0:
+                conn.execute(sa.text("CREATE TABLE kept (v int)"))
+                conn.execute(sa.text("INSERT INTO kept VALUES (42)"))
+            assert conn.execute(sa.text("SELECT v FROM kept")).scalar_one() == 42
+        engine.dispose()
+        pids = [s.pid for s in stack.status()]
+        assert sorted(stack.down()) == ["kafka", "postgres", "s3"]
+        assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in pids)
+        assert not stack.env_file.exists()
+
+
+def test_up_replaces_a_crashed_service(tmp_path: Path) -> None:
+    stack = LocalStack(tmp_path / "state")
+    stack.up()
+    try:
+        before = {s.name: s.pid for s in stack.status()}
+        psutil.Process(before["kafka"]).kill()
+        psutil.Process(before["kafka"]).wait(10)
+        assert not next(s for s in stack.status() if s.name == "kafka").running
+        stack.up()
+        after = {s.name: s.pid for s in stack.status()}
+        assert after["kafka"] != before["kafka"]
+        assert after["postgres"] == before["postgres"] and after["s3"] == before["s3"]
+        assert _answers_all(stack)
+    finally:
+        stack.down()
+
+
+def test_down_never_signals_a_process_it_did_not_start(tmp_path: Path) -> None:
+    """A recorded pid now used by another process (pid reuse) is left alone."""
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        stack = LocalStack(tmp_path / "state")
+        stack.state_dir.mkdir(parents=True)
+        fake = ServiceRecord("kafka", stranger.pid, create_time=1.0, port=1)  # wrong start time: not ours
+        stack.record_file.write_text(json.dumps({"kafka": fake.__dict__}))
+        assert stack.down() == []
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+
+
+def test_cli_stack_up_status_down(tmp_path: Path) -> None:
+    env = {"GIM_STATE_DIR": str(tmp_path / "cli-state"), "PATH": str(Path(sys.executable).parent)}
+    gim = [sys.executable, "-m", "gim_dagster.cli"]
+    for argv, code in (
+        (["stack", "up"], 0),
+        (["stack", "status"], 0),
+        (["stack", "down"], 0),
+        (["stack", "status"], 1),
+    ):
+        result = subprocess.run(gim + argv, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == code, (argv, result.stdout, result.stderr)
+    assert "postgres" in result.stdout and "no" in result.stdout
