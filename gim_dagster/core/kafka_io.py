@@ -1,0 +1,125 @@
+"""Reading a bounded range of Kafka records with ``assign()``, to partition EOF.
+
+Pipelines here store their own offsets (GSP in its S3 checkpoint, the loader in the Info Mart), so they read
+with ``assign()`` from explicit offsets instead of consumer-group subscriptions (slow to get an assignment on
+Tansu). The broker's reported high watermark is not trusted as the end of a range (on Tansu it is the base
+offset of the last record batch + 1, see conventions.md): a read goes to partition EOF or to the record bound
+and reports the offsets it actually reached, and whether it reached EOF.
+
+The watermark is still a good *hint* that something is new: if a partition's read ended at EOF at offset
+``n``, anything produced after it lies in a batch whose base offset is ``>= n``, so ``high > n`` exactly when
+there is something new. After a read cut short by the bound (``at_eof`` False) there is always more.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+TP = tuple[str, int]
+
+
+class KafkaReadError(RuntimeError):
+    """The broker could not be read (not a data problem: nothing was consumed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp_ms: int
+
+
+@dataclass
+class ReadResult:
+    records: list[Record]
+    start: dict[TP, int]
+    end: dict[TP, int] = field(default_factory=dict)
+    """Next offset to read per partition (last offset read + 1, or the start if nothing was read)."""
+    at_eof: dict[TP, bool] = field(default_factory=dict)
+
+    @property
+    def drained(self) -> bool:
+        return all(self.at_eof.values())
+
+
+def topic_partitions(consumer: Consumer, topics: Iterable[str], timeout: float = 10.0) -> list[TP]:
+    """All partitions of the topics that exist (a topic not created yet has none)."""
+    metadata = consumer.list_topics(timeout=timeout)
+    result: list[TP] = []
+    for topic in topics:
+        meta = metadata.topics.get(topic)
+        if meta is None or meta.error is not None:
+            continue
+        result.extend((topic, p) for p in sorted(meta.partitions))
+    return result
+
+
+def read_range(
+    consumer: Consumer,
+    start: Mapping[TP, int],
+    max_records: int,
+    *,
+    poll_timeout: float = 1.0,
+    idle_timeout: float = 30.0,
+    batch: int = 10_000,
+) -> ReadResult:
+    """Read from ``start`` offsets until every partition reaches EOF or ``max_records`` are read.
+
+    Records come back per partition in offset order. ``idle_timeout`` bounds waiting for a partition that
+    neither delivers nor reports EOF (a broker problem): it raises ``KafkaReadError``.
+    """
+    result = ReadResult(records=[], start=dict(start), end=dict(start), at_eof=dict.fromkeys(start, False))
+    if not start:
+        return result
+    consumer.assign([TopicPartition(t, p, o) for (t, p), o in start.items()])
+    pending = set(start)
+    last_progress = time.monotonic()
+    try:
+        while pending and len(result.records) < max_records:
+            messages = consumer.consume(
+                num_messages=min(batch, max_records - len(result.records)), timeout=poll_timeout
+            )
+            if messages:
+                last_progress = time.monotonic()
+            elif time.monotonic() - last_progress > idle_timeout:
+                raise KafkaReadError(f"no data and no EOF from {sorted(pending)} for {idle_timeout:.0f}s")
+            for msg in messages:
+                tp = (msg.topic(), msg.partition())
+                err = msg.error()
+                if err is not None:
+                    if err.code() == KafkaError._PARTITION_EOF:
+                        result.at_eof[tp] = True
+                        pending.discard(tp)
+                        continue
+                    raise KafkaReadError(f"reading {tp}: {err.str()}")
+                if tp not in pending:
+                    continue  # past this partition's EOF, fetched in the same poll: next read gets it
+                result.records.append(
+                    Record(
+                        msg.topic(), msg.partition(), msg.offset(), msg.key(), msg.value(), msg.timestamp()[1]
+                    )
+                )
+                result.end[tp] = msg.offset() + 1
+                if len(result.records) >= max_records:
+                    break
+    finally:
+        consumer.unassign()
+    return result
+
+
+def has_new_records(consumer: Consumer, positions: Mapping[TP, int], at_eof: Mapping[TP, bool]) -> bool:
+    """Cheap hint: is there anything past ``positions``? (See the module docstring for why it is exact.)"""
+    for tp, offset in positions.items():
+        if not at_eof.get(tp, False):
+            return True
+        _low, high = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=10, cached=False)
+        if high > offset:
+            return True
+    return False
