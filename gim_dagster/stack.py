@@ -188,7 +188,7 @@ class LocalStack:
             "AWS_ACCESS_KEY_ID": S3_ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY,
             "AWS_DEFAULT_REGION": S3_REGION,
-            "DAGSTER_PG_URL": f"postgresql://{PG_USER}@127.0.0.1:{records['postgres'].port}/{DAGSTER_DB}",
+            "DAGSTER_PG_URL": f"postgresql+psycopg2://{PG_USER}@127.0.0.1:{records['postgres'].port}/{DAGSTER_DB}",
             "DAGSTER_HOME": str(self.dagster_home),
         }
 
