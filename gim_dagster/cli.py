@@ -12,15 +12,33 @@ from rich.console import Console
 from rich.table import Table
 
 from gim_dagster import __version__
+from gim_dagster.commands import infomart as infomart_commands
 from gim_dagster.settings import SettingsError, apply_stack_env, load_settings, settings_path, state_dir
 from gim_dagster.stack import LocalStack, StackError
 
-app = typer.Typer(help="gim-dagster: contact-centre historical reporting on Dagster.", no_args_is_help=True)
+app = typer.Typer(
+    help="gim-dagster: contact-centre historical reporting on Dagster.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 stack_app = typer.Typer(help="The local stack: PostgreSQL, Kafka (Tansu) and S3 (moto) on loopback.")
 settings_app = typer.Typer(help="The tenant settings file.")
 app.add_typer(stack_app, name="stack")
 app.add_typer(settings_app, name="settings")
+app.add_typer(infomart_commands.app, name="infomart")
 console = Console(stderr=True, soft_wrap=True)
+
+# Errors that mean "bad input or environment", not a bug: printed as one line, exit code 2.
+USER_ERRORS: tuple[type[Exception], ...] = (SettingsError, StackError)
+
+
+def main() -> None:
+    """Entry point of the `gim` console script."""
+    try:
+        app()
+    except USER_ERRORS as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
 
 
 def fail(message: str) -> typer.Exit:
@@ -137,4 +155,4 @@ def dev(
 
 
 if __name__ == "__main__":
-    app()
+    main()

@@ -1,0 +1,53 @@
+"""`gim infomart …`: schema migrations and maintenance of tenants' Info Marts from the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from gim_dagster.resources.postgres import PostgresResource
+from gim_dagster.settings import load_settings, settings_path
+
+app = typer.Typer(help="The tenants' Info Mart databases.", no_args_is_help=True)
+console = Console(stderr=True, soft_wrap=True)
+
+TenantOption = Annotated[
+    list[str] | None, typer.Option("--tenant", "-t", help="Tenant (repeatable; default: every tenant).")
+]
+
+
+def _tenants(selected: list[str] | None) -> list[str]:
+    settings = load_settings()
+    for name in selected or []:
+        settings.tenant(name)  # raises SettingsError naming the known tenants; `gim` prints it in one line
+    return selected or settings.tenant_names
+
+
+def _postgres() -> PostgresResource:
+    return PostgresResource(settings_file=str(settings_path().resolve()))
+
+
+@app.command()
+def migrate(tenant: TenantOption = None) -> None:
+    """Create or upgrade each tenant's Info Mart schema to the newest version (idempotent)."""
+    from gim_dagster.core.infomart.schema import migrate as migrate_schema
+
+    settings = load_settings()
+    for name in _tenants(tenant):
+        engine = _postgres().infomart_engine(name)
+        version = migrate_schema(engine, time_zone=settings.tenant(name).time_zone)
+        console.print(f"{name}: Info Mart schema {version}")
+
+
+@app.command()
+def maintain(tenant: TenantOption = None) -> None:
+    """Run Job_MaintainGIM now: purge by retention, create partitions ahead, extend DATE_TIME, ANALYZE."""
+    from gim_dagster.core.infomart.maintenance import maintain as maintain_infomart
+
+    settings = load_settings()
+    for name in _tenants(tenant):
+        engine = _postgres().infomart_engine(name)
+        result = maintain_infomart(engine, retention_days=settings.tenant(name).retention_days)
+        console.print(f"{name}: {result.summary()}")
