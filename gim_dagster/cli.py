@@ -13,6 +13,7 @@ from rich.table import Table
 
 from gim_dagster import __version__
 from gim_dagster.commands import infomart as infomart_commands
+from gim_dagster.commands import simulate_traffic
 from gim_dagster.settings import SettingsError, apply_stack_env, load_settings, settings_path, state_dir
 from gim_dagster.stack import LocalStack, StackError
 
@@ -26,6 +27,9 @@ settings_app = typer.Typer(help="The tenant settings file.")
 app.add_typer(stack_app, name="stack")
 app.add_typer(settings_app, name="settings")
 app.add_typer(infomart_commands.app, name="infomart")
+simulate_app = typer.Typer(help="Simulated configuration and traffic, with a ground-truth ledger.")
+simulate_app.command("traffic")(simulate_traffic.traffic)
+app.add_typer(simulate_app, name="simulate")
 console = Console(stderr=True, soft_wrap=True)
 
 # Errors that mean "bad input or environment", not a bug: printed as one line, exit code 2.

@@ -1,0 +1,130 @@
+"""``gim simulate traffic``: a tenant's simulated contact-centre traffic to Kafka or a file, with a ledger."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from gim_dagster.core.naming import TenantNames
+from gim_dagster.core.sim import Roster, TrafficParams, simulate
+from gim_dagster.core.sim.sinks import paced, produce, write_file
+
+console = Console(stderr=True, soft_wrap=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def _parse_start(text: str) -> datetime:
+    try:
+        start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise _fail(f"--start {text!r} is not an ISO date-time (e.g. 2026-11-02T00:00:00Z)") from None
+    return start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+
+
+def traffic(
+    tenant: Annotated[str, typer.Option(help="Tenant name.")],
+    start: Annotated[str, typer.Option(help="Start of the window, ISO 8601 (UTC if no offset).")],
+    hours: Annotated[float, typer.Option(help="Length of the window in hours.")] = 24.0,
+    calls_per_hour: Annotated[float, typer.Option(help="Inbound calls per hour (daily average).")] = 0.0,
+    chats_per_hour: Annotated[float, typer.Option(help="Chats per hour (daily average).")] = 0.0,
+    emails_per_hour: Annotated[float, typer.Option(help="Emails per hour (daily average).")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same records.")] = 0,
+    duplicates: Annotated[float, typer.Option(help="Probability that an event is delivered twice.")] = 0.0,
+    late: Annotated[float, typer.Option(help="Probability that an event is delivered late.")] = 0.0,
+    late_window: Annotated[int, typer.Option(help="Bound of lateness and duplicate delay, seconds.")] = 60,
+    malformed: Annotated[float, typer.Option(help="Probability of a malformed record after an event.")] = 0.0,
+    agents: Annotated[int, typer.Option(help="Use a synthetic roster of this many agents.")] = 50,
+    out_file: Annotated[
+        Path | None, typer.Option(help="Write records to this file instead of Kafka.")
+    ] = None,
+    ledger_dir: Annotated[
+        Path | None, typer.Option(help="Write the ground-truth ledger (Parquet) here.")
+    ] = None,
+    rate: Annotated[
+        float | None, typer.Option(help="Records per second (default: as fast as possible).")
+    ] = None,
+    bootstrap_servers: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GIM_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers (default: the local stack)."
+        ),
+    ] = None,
+) -> None:
+    """Simulate a contact centre's traffic for a tenant, with a ground-truth ledger."""
+    if out_file is None and not bootstrap_servers:
+        raise _fail("give --out-file, or --bootstrap-servers (or run `gim stack up`) to produce to Kafka")
+    if rate is not None and rate <= 0:
+        raise _fail("--rate must be > 0")
+    try:
+        params = TrafficParams(
+            tenant=tenant,
+            start=_parse_start(start),
+            hours=hours,
+            calls_per_hour=calls_per_hour,
+            chats_per_hour=chats_per_hour,
+            emails_per_hour=emails_per_hour,
+            seed=seed,
+            duplicates=duplicates,
+            late=late,
+            malformed=malformed,
+            late_window_s=late_window,
+        )
+        roster = Roster.synthetic(agents, seed)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    producer_config = (
+        None if out_file else {"bootstrap.servers": bootstrap_servers, "enable.idempotence": True}
+    )
+    run_traffic(
+        roster, params, out_file=out_file, producer_config=producer_config, ledger_dir=ledger_dir, rate=rate
+    )
+
+
+def run_traffic(
+    roster: Roster,
+    params: TrafficParams,
+    *,
+    out_file: Path | None = None,
+    producer_config: dict[str, Any] | None = None,
+    ledger_dir: Path | None = None,
+    rate: float | None = None,
+) -> None:
+    """Simulate, then send the records to ``out_file`` or Kafka (``producer_config``), with progress bars."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bars:
+        sim_task = bars.add_task("simulating (‰ of window)", total=1000)
+        sim = simulate(roster, params, lambda f: bars.update(sim_task, completed=round(f * 1000)))
+        bars.update(sim_task, completed=1000)
+        send_task = bars.add_task("producing records", total=len(sim.records))
+        records = paced(sim.records, rate, lambda n: bars.advance(send_task, n))
+        began = time.perf_counter()
+        if out_file is not None:
+            count = write_file(records, out_file)
+        else:
+            from confluent_kafka import Producer  # imported here: the file sink needs no librdkafka
+
+            count = produce(Producer(producer_config or {}), records, TenantNames(params.tenant))
+        elapsed = time.perf_counter() - began
+    if ledger_dir is not None:
+        sim.ledger.write(ledger_dir)
+    where = (
+        out_file
+        if out_file is not None
+        else f"Kafka topics {', '.join(TenantNames(params.tenant).raw_topics)}"
+    )
+    console.print(
+        f"run {sim.run_id}: {count} records to {where} in {elapsed:.2f} s "
+        f"= {count / max(elapsed, 1e-9):,.0f} records/s; faults {sim.ledger.run['faults']}"
+    )
+    if ledger_dir is not None:
+        console.print(f"ledger: {ledger_dir}")
