@@ -112,8 +112,17 @@ def run_traffic(
             count = write_file(records, out_file)
         else:
             from confluent_kafka import Producer  # imported here: the file sink needs no librdkafka
+            from confluent_kafka.admin import AdminClient
 
-            count = produce(Producer(producer_config or {}), records, TenantNames(params.tenant))
+            from gim_dagster.resources.kafka import ensure_topics
+
+            names = TenantNames(params.tenant)
+            config = producer_config or {}
+            # Create the topics first: a broker that auto-creates them may give them several partitions.
+            ensure_topics(
+                AdminClient({"bootstrap.servers": config["bootstrap.servers"]}), list(names.raw_topics)
+            )
+            count = produce(Producer(config), records, names)
         elapsed = time.perf_counter() - began
     if ledger_dir is not None:
         sim.ledger.write(ledger_dir)
