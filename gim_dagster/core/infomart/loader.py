@@ -1,0 +1,255 @@
+"""Exactly-once load of ``<tenant>.gsp.facts`` records into the Info Mart.
+
+One batch is one transaction:
+
+1. take the audit lock, draw an audit key (``audit.begin_audit``);
+2. read the committed offsets and skip records below them (already loaded: a replayed range is harmless);
+3. decode and validate the rest (``records.decode_batch``; the last record of a key wins);
+4. make sure DATE_TIME and the daily partitions cover the batch;
+5. per table: COPY (CSV) into a temporary staging table, then a set-based merge by primary key
+   (``merge_sql``): new rows get create = update audit key = this audit key; changed rows keep their
+   create audit key and get this one as update audit key; identical rows are not touched;
+6. upsert the consumed offsets ``(topic, partition) -> next offset``;
+7. finish the CTL_AUDIT_LOG row (or remove it when nothing changed), commit.
+
+Kill it anywhere before the commit and nothing of it remains; run it again and the result is that of one
+clean run. Reading Kafka is the caller's job: pass the records read and the offsets reached.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from gim_dagster.core.infomart._db import EngineLike, transaction
+from gim_dagster.core.infomart.audit import AuditStats, begin_audit, finish_audit
+from gim_dagster.core.infomart.date_time import fill_date_time
+from gim_dagster.core.infomart.partitions import DAY_SECONDS, ensure_partitions, key_day
+from gim_dagster.core.infomart.records import CSV_NULL, DecodedBatch, FactRecord, TableRows, decode_batch
+from gim_dagster.core.infomart.tables import PARTITION_KEY, PARTITIONED_TABLES, primary_key, table
+
+TopicPartition = tuple[str, int]
+COPY_OPTIONS = f"(FORMAT csv, NULL '{CSV_NULL}')"
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one ``load_batch`` committed."""
+
+    audit_key: int | None
+    """CTL_AUDIT_LOG key of the transaction; None when it changed no row (its audit row was removed)."""
+    tables: dict[str, TableCounts]
+    records: int
+    """Records passed in."""
+    skipped: int
+    """Records below the committed offsets (already loaded), not decoded."""
+    offsets: dict[TopicPartition, int]
+    """Committed next offsets after the load, for the partitions of this batch."""
+    date_time_rows: int = 0
+    partitions_created: list[str] = field(default_factory=list)
+
+    @property
+    def inserted(self) -> int:
+        return sum(c.inserted for c in self.tables.values())
+
+    @property
+    def updated(self) -> int:
+        return sum(c.updated for c in self.tables.values())
+
+
+def read_offsets(engine_or_conn: EngineLike, topic: str | None = None) -> dict[TopicPartition, int]:
+    """Committed next offset per ``(topic, partition)``, of ``topic`` if given: where reading resumes."""
+    with transaction(engine_or_conn) as conn:
+        return _read_offsets(conn, topic)
+
+
+def _read_offsets(conn: sa.Connection, topic: str | None) -> dict[TopicPartition, int]:
+    sql = "SELECT topic, partition, next_offset FROM gim_kafka_offsets"
+    rows = conn.execute(sa.text(sql + (" WHERE topic = :t" if topic else "")), {"t": topic}).all()
+    return {(t, p): o for t, p, o in rows}
+
+
+def load_batch(
+    engine_or_conn: EngineLike,
+    records: Iterable[FactRecord | tuple[str, int, int, bytes | None, bytes]],
+    *,
+    job_name: str,
+    topic_offsets: Mapping[TopicPartition, int],
+    job_id: str | None = None,
+) -> LoadResult:
+    """Load ``records`` in one transaction and commit ``topic_offsets`` (next offset per partition) with them.
+
+    ``records`` are ``(topic, partition, offset, key, value)`` in the order read; every record's offset must
+    be below its partition's entry in ``topic_offsets``. Raises ``records.RecordError`` (nothing committed)
+    on a malformed record.
+    """
+    batch = list(records)
+    _check_offsets(batch, topic_offsets)
+    with transaction(engine_or_conn) as conn:
+        audit_key = begin_audit(
+            conn, job_id=job_id or f"{job_name}-{uuid.uuid4().hex[:12]}", job_name=job_name
+        )
+        committed = _read_offsets(conn, None)
+        fresh = [r for r in batch if r[2] >= committed.get((r[0], r[1]), 0)]
+        decoded = decode_batch(fresh)
+        date_time_rows, created = _prepare_days(conn, decoded, audit_key)
+        counts: dict[str, TableCounts] = {}
+        lows: list[int] = []
+        highs: list[int] = []
+        for rows in decoded.tables.values():
+            counts[rows.table], lo, hi = upsert_table(conn, rows, audit_key)
+            lows += [lo] if lo is not None else []
+            highs += [hi] if hi is not None else []
+        _write_offsets(conn, topic_offsets)
+        changed = sum(c.inserted + c.updated for c in counts.values()) + date_time_rows
+        finish_audit(conn, audit_key, AuditStats(changed, min(lows, default=None), max(highs, default=None)))
+        offsets = {tp: o for tp, o in _read_offsets(conn, None).items() if tp in topic_offsets}
+    return LoadResult(
+        audit_key=audit_key if changed else None,
+        tables=counts,
+        records=len(batch),
+        skipped=len(batch) - len(fresh),
+        offsets=offsets,
+        date_time_rows=date_time_rows,
+        partitions_created=created,
+    )
+
+
+def _check_offsets(batch: Sequence[tuple], topic_offsets: Mapping[TopicPartition, int]) -> None:
+    """Every record must lie below the end offset committed with it, or a later batch would skip past it."""
+    for topic, partition, offset, *_ in batch:
+        end = topic_offsets.get((topic, partition))
+        if end is None or offset >= end:
+            raise ValueError(
+                f"record {topic}[{partition}]@{offset} is not below its end offset {end} in topic_offsets"
+            )
+
+
+def _prepare_days(conn: sa.Connection, decoded: DecodedBatch, audit_key: int) -> tuple[int, list[str]]:
+    """Fill the DATE_TIME days and create the daily partitions that the batch's facts refer to.
+
+    Only the days actually referenced are filled (not the span between them), so a far-off sentinel end
+    time cannot make a batch fill years of calendar.
+    """
+    partitioned = {t.name for t in PARTITIONED_TABLES}
+    referenced: set[int] = set()
+    fact_days: set[int] = set()
+    for rows in decoded.tables.values():
+        if rows.table not in partitioned:
+            continue
+        positions = [i for i, c in enumerate(rows.columns) if c.endswith("date_time_key")]
+        referenced |= _day_numbers(rows, positions)
+        fact_days |= _day_numbers(rows, [rows.columns.index(PARTITION_KEY)])
+    if not referenced:
+        return 0, []
+    missing = conn.execute(
+        sa.text(
+            "SELECT d FROM unnest(CAST(:days AS bigint[])) AS d WHERE NOT EXISTS "
+            "(SELECT 1 FROM date_time WHERE date_time_key = d * :day)"
+        ),
+        {"days": sorted(referenced), "day": DAY_SECONDS},
+    ).scalars()
+    added = 0
+    for number in missing:
+        day = key_day(number * DAY_SECONDS)
+        added += fill_date_time(conn, day, day + timedelta(days=1), audit_key=audit_key)
+    tables = [n for n in decoded.tables if n in partitioned]
+    created = ensure_partitions(conn, {key_day(n * DAY_SECONDS) for n in fact_days}, tables)
+    return added, created
+
+
+def _day_numbers(rows: TableRows, positions: Sequence[int]) -> set[int]:
+    """UTC day numbers (days since 1970) of the date-time keys at ``positions`` (NULLs left out)."""
+    return {
+        value // DAY_SECONDS
+        for values in rows.rows.values()
+        for i in positions
+        if type(value := values[i]) is int
+    }
+
+
+def upsert_table(
+    conn: sa.Connection, rows: TableRows, audit_key: int
+) -> tuple[TableCounts, int | None, int | None]:
+    """COPY ``rows`` into a staging table and merge them set-based; return counts and min/max data time.
+
+    The merge is two set-based statements (``merge_sql``) rather than one ``INSERT ... ON CONFLICT DO
+    UPDATE``: measured on PostgreSQL 15, ON CONFLICT's speculative insertion made the all-new case (the usual
+    one) 65 % slower than an anti-join insert. It is equivalent here because every writer of an Info Mart
+    holds the audit lock (no concurrent insert of the same key) and the batch has one row per key.
+    """
+    name = rows.table
+    staging = f"gim_stg_{name}"
+    cols = ", ".join(rows.columns)
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS pg_temp.{staging}"))
+    conn.execute(
+        sa.text(f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS SELECT {cols} FROM {name} WITH NO DATA")
+    )
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY {staging} ({cols}) FROM STDIN {COPY_OPTIONS}") as cp:
+        for chunk in rows.csv_chunks():
+            cp.write(chunk)
+    update, insert = merge_sql(name, rows.columns, staging)
+    updated = conn.execute(sa.text(update), {"ak": audit_key}).rowcount
+    inserted = conn.execute(sa.text(insert), {"ak": audit_key}).rowcount
+    lo = hi = None
+    if inserted + updated and PARTITION_KEY in rows.columns:
+        lo, hi = conn.execute(
+            sa.text(f"SELECT min({PARTITION_KEY}), max({PARTITION_KEY}) FROM {staging}")
+        ).one()
+    return TableCounts(inserted, updated, len(rows) - inserted - updated), lo, hi
+
+
+def merge_sql(name: str, columns: Sequence[str], staging: str) -> tuple[str, str]:
+    """The UPDATE and INSERT that merge ``staging`` into ``name`` (bound parameter ``:ak`` = audit key).
+
+    The UPDATE runs first and touches only existing rows whose values differ (they keep CREATE_AUDIT_KEY
+    and get ``:ak`` as UPDATE_AUDIT_KEY); the INSERT then adds the keys not yet present, with both audit
+    keys ``:ak``. Identical rows are touched by neither.
+    """
+    pk = primary_key(table(name))
+    non_key = [c for c in columns if c not in pk]
+    cols = ", ".join(columns)
+    joined = " AND ".join(f"t.{c} = s.{c}" for c in pk)
+    assignments = ", ".join([*(f"{c} = s.{c}" for c in non_key), "update_audit_key = :ak"])
+    old = ", ".join(f"t.{c}" for c in non_key)
+    new = ", ".join(f"s.{c}" for c in non_key)
+    update = (
+        f"UPDATE {name} AS t SET {assignments} FROM {staging} AS s "
+        f"WHERE {joined} AND ({old}) IS DISTINCT FROM ({new})"
+    )
+    insert = (
+        f"INSERT INTO {name} ({cols}, create_audit_key, update_audit_key) "
+        f"SELECT {cols}, :ak, :ak FROM {staging} AS s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {name} AS t WHERE {joined})"
+    )
+    return update, insert
+
+
+def _write_offsets(conn: sa.Connection, topic_offsets: Mapping[TopicPartition, int]) -> None:
+    """Upsert the next offsets; an offset never moves backwards here (a replay of an old range keeps it)."""
+    if not topic_offsets:
+        return
+    items = sorted(topic_offsets.items())
+    conn.execute(
+        sa.text(
+            "INSERT INTO gim_kafka_offsets (topic, partition, next_offset, updated) "
+            "SELECT t, p, o, clock_timestamp() AT TIME ZONE 'UTC' "
+            "FROM unnest(CAST(:t AS text[]), CAST(:p AS integer[]), CAST(:o AS bigint[])) AS u(t, p, o) "
+            "ON CONFLICT (topic, partition) DO UPDATE SET "
+            "next_offset = GREATEST(gim_kafka_offsets.next_offset, EXCLUDED.next_offset), "
+            "updated = EXCLUDED.updated"
+        ),
+        {"t": [tp[0] for tp, _ in items], "p": [tp[1] for tp, _ in items], "o": [o for _, o in items]},
+    )

@@ -1,0 +1,201 @@
+"""Wire format of ``<tenant>.gsp.facts``: GSP encodes Info Mart rows, the loader decodes them in batches.
+
+One Kafka record per row:
+
+* value: UTF-8 JSON ``{"table": "<lower-case table>", "row": {"<lower-case column>": value, ...}}``;
+  values are JSON numbers, strings or null (flags are 0/1 integers, times are UTC seconds); a column left
+  out is NULL. The audit keys are never sent: the loader sets them.
+* key: ``"<table>|<primary-key values joined by '|'>"`` in primary-key order (``tables.primary_key``), so a
+  re-emitted (updated) fact has the same key as the first emission and topic compaction keeps the last.
+* header ``table``: the table name, so consumers can route without parsing the value.
+
+A re-emitted row replaces the whole row (columns it leaves out become NULL).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any, NamedTuple
+
+from gim_dagster.core.infomart.tables import EXPORTED_TABLES, data_columns, primary_key
+
+HEADER_TABLE = "table"
+KEY_SEPARATOR = "|"
+CSV_NULL = r"\N"
+"""NULL marker of the CSV the decoder produces (``COPY ... (FORMAT csv, NULL '\\N')``)."""
+
+
+class RecordError(ValueError):
+    """A record that does not follow the wire format; the message names the record and what is wrong."""
+
+
+class FactRecord(NamedTuple):
+    """One consumed Kafka record, as the loader receives it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+
+
+class EncodedRecord(NamedTuple):
+    """What GSP produces for one row."""
+
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """Per-table decoding facts, computed once."""
+
+    name: str
+    columns: tuple[str, ...]
+    allowed: frozenset[str]
+    required: frozenset[str]
+    pk: tuple[str, ...]
+    defaults: dict[str, Any]
+    values_of: Any  # operator.itemgetter over ``columns``
+    pk_of: Any  # operator.itemgetter over ``pk``
+
+
+class _Null(int):
+    """Written unquoted as ``\\N`` by ``csv.QUOTE_NONNUMERIC`` (an int, so never quoted): COPY reads NULL.
+
+    With every string quoted, an empty string stays an empty string and a string ``\\N`` stays a string.
+    """
+
+    def __str__(self) -> str:
+        return CSV_NULL
+
+    __repr__ = __str__
+
+
+_NULL = _Null(0)
+
+
+def _spec(tbl: Any) -> _Spec:
+    columns = data_columns(tbl)
+    pk = primary_key(tbl)
+    required = frozenset(
+        c.name for c in tbl.columns if c.name in columns and not c.nullable and c.server_default is None
+    )
+    return _Spec(
+        name=tbl.name,
+        columns=columns,
+        allowed=frozenset(columns),
+        required=required | frozenset(pk),
+        pk=pk,
+        defaults=dict.fromkeys(columns, _NULL),
+        values_of=itemgetter(*columns),
+        pk_of=itemgetter(*pk) if len(pk) > 1 else (lambda row, _g=itemgetter(pk[0]): (_g(row),)),
+    )
+
+
+SPECS: dict[str, _Spec] = {t.name: _spec(t) for t in EXPORTED_TABLES}
+"""Tables a record may target: the exported (PDM Data Export) tables."""
+
+
+def _spec_for(table: str) -> _Spec:
+    try:
+        return SPECS[table]
+    except KeyError:
+        raise RecordError(f"unknown table {table!r}") from None
+
+
+def _check_columns(spec: _Spec, row: Mapping[str, Any]) -> None:
+    keys = row.keys()
+    if not keys <= spec.allowed:
+        unknown = sorted(set(keys) - spec.allowed)
+        raise RecordError(f"unknown column(s) {', '.join(unknown)} for table {spec.name}")
+    if not spec.required <= keys:
+        missing = sorted(spec.required - set(keys))
+        raise RecordError(f"missing key or mandatory column(s) {', '.join(missing)} for table {spec.name}")
+
+
+def record_key(table: str, row: Mapping[str, Any]) -> str:
+    """The Kafka key of ``row``: table and primary-key values joined by ``|``."""
+    spec = _spec_for(table)
+    return KEY_SEPARATOR.join([table, *(str(row[c]) for c in spec.pk)])
+
+
+def encode(table: str, row: Mapping[str, Any]) -> EncodedRecord:
+    """Validate and encode one row of ``table`` (null values are left out; booleans become 0/1)."""
+    spec = _spec_for(table)
+    clean = {k: (int(v) if isinstance(v, bool) else v) for k, v in row.items() if v is not None}
+    _check_columns(spec, clean)
+    value = json.dumps({"table": table, "row": clean}, separators=(",", ":"), ensure_ascii=False)
+    return EncodedRecord(record_key(table, clean).encode(), value.encode(), [(HEADER_TABLE, table.encode())])
+
+
+@dataclass
+class TableRows:
+    """Decoded rows of one table, deduplicated by primary key (the last record wins)."""
+
+    table: str
+    columns: tuple[str, ...]
+    rows: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def csv_chunks(self, rows_per_chunk: int = 20_000) -> Iterator[str]:
+        """The rows as COPY CSV text (``NULL '\\N'``, strings always quoted), in chunks."""
+        values = list(self.rows.values())
+        for start in range(0, len(values), rows_per_chunk):
+            buf = io.StringIO()
+            csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
+                values[start : start + rows_per_chunk]
+            )
+            yield buf.getvalue()
+
+
+@dataclass
+class DecodedBatch:
+    """A batch of records decoded and grouped per table, ready for COPY."""
+
+    tables: dict[str, TableRows] = field(default_factory=dict)
+    records: int = 0
+
+    def rows(self) -> int:
+        return sum(len(t) for t in self.tables.values())
+
+
+def decode_batch(records: Iterable[FactRecord | tuple[str, int, int, bytes | None, bytes]]) -> DecodedBatch:
+    """Decode ``records`` (in the order read) into per-table rows; raise ``RecordError`` on the first bad one.
+
+    Within the batch the last record of a primary key wins, so the staging table needs no de-duplication.
+    """
+    batch = DecodedBatch()
+    loads = json.loads
+    for topic, partition, offset, _key, value in records:
+        batch.records += 1
+        try:
+            doc = loads(value)
+            spec = _spec_for(doc["table"])
+            row = doc["row"]
+            if None in row.values():
+                row = {k: v for k, v in row.items() if v is not None}
+            _check_columns(spec, row)
+        except (RecordError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise RecordError(f"record {topic}[{partition}]@{offset}: {_describe(exc)}") from exc
+        rows = batch.tables.get(spec.name)
+        if rows is None:
+            rows = batch.tables[spec.name] = TableRows(spec.name, spec.columns)
+        rows.rows[spec.pk_of(row)] = spec.values_of({**spec.defaults, **row})
+    return batch
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, RecordError):
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r} in the record value"
+    return f"not a valid fact record ({type(exc).__name__}: {exc})"

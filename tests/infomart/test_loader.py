@@ -1,0 +1,151 @@
+"""Exactly-once loads against a real PostgreSQL: counts, re-delivery, crash before commit, updates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from gim_dagster.core.infomart import loader
+from gim_dagster.core.infomart.loader import load_batch, read_offsets
+from gim_dagster.core.infomart.partitions import day_key, ensure_partitions, partition_name
+from gim_dagster.core.infomart.records import RecordError
+
+from .conftest import TODAY, TOPIC, end_offsets, irf_row, records, snapshot
+
+IRF = "interaction_resource_fact"
+
+
+def _day_rows(n: int = 300) -> list[dict]:
+    return [irf_row(i, TODAY - timedelta(days=i % 3)) for i in range(n)]
+
+
+def _scalar(engine: sa.Engine, sql: str) -> object:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql)).scalar_one()
+
+
+def test_load_counts_match_and_audit_row_written(engine: sa.Engine) -> None:
+    recs = records(_day_rows())
+    result = load_batch(engine, recs, job_name="infomart_load", topic_offsets=end_offsets(recs))
+    assert result.tables[IRF] == loader.TableCounts(inserted=300, updated=0, unchanged=0)
+    assert result.offsets == {(TOPIC, 0): 300}
+    assert read_offsets(engine) == {(TOPIC, 0): 300}
+    assert _scalar(engine, f"SELECT count(*) FROM {IRF}") == 300
+    assert _scalar(engine, f"SELECT count(*) FROM {IRF}_default") == 0
+    assert _scalar(engine, f"SELECT count(DISTINCT (create_audit_key, update_audit_key)) FROM {IRF}") == 1
+    with engine.connect() as conn:
+        audit = (
+            conn.execute(sa.text("SELECT * FROM ctl_audit_log WHERE audit_key = :k"), {"k": result.audit_key})
+            .one()
+            ._mapping
+        )
+    assert audit["job_name"] == "infomart_load" and audit["row_count"] >= 300
+    assert audit["min_start_date_time_key"] == day_key(TODAY - timedelta(days=2))
+    assert audit["max_start_date_time_key"] < day_key(TODAY + timedelta(days=1))
+
+
+def test_redelivery_changes_nothing_but_offsets(engine: sa.Engine) -> None:
+    recs = records(_day_rows())
+    load_batch(engine, recs, job_name="infomart_load", topic_offsets=end_offsets(recs))
+    before = snapshot(engine, IRF)
+    audit_before = snapshot(engine, "ctl_audit_log")
+
+    skipped = load_batch(engine, recs, job_name="infomart_load", topic_offsets=end_offsets(recs))
+    assert skipped.skipped == 300 and skipped.tables == {} and skipped.audit_key is None
+
+    with engine.begin() as conn:  # an operator resets the offsets to an older value: replay from 0
+        conn.execute(sa.text("UPDATE gim_kafka_offsets SET next_offset = 0"))
+    replay = load_batch(engine, recs, job_name="infomart_load", topic_offsets=end_offsets(recs))
+    assert replay.skipped == 0
+    assert replay.tables[IRF] == loader.TableCounts(inserted=0, updated=0, unchanged=300)
+    assert replay.audit_key is None
+    assert snapshot(engine, IRF) == before
+    assert snapshot(engine, "ctl_audit_log") == audit_before
+    assert read_offsets(engine) == {(TOPIC, 0): 300}
+
+
+def test_crash_between_copy_and_commit_leaves_nothing(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recs = records(_day_rows())
+    audit_before = snapshot(engine, "ctl_audit_log")
+
+    def crash(*_args: object) -> None:
+        raise RuntimeError("killed after COPY and upsert, before commit")
+
+    monkeypatch.setattr(loader, "_write_offsets", crash)
+    with pytest.raises(RuntimeError, match="killed"):
+        load_batch(engine, recs, job_name="infomart_load", topic_offsets=end_offsets(recs))
+    assert _scalar(engine, f"SELECT count(*) FROM {IRF}") == 0
+    assert read_offsets(engine) == {}
+    assert snapshot(engine, "ctl_audit_log") == audit_before
+    monkeypatch.undo()
+
+    result = load_batch(engine, recs, job_name="infomart_load", topic_offsets=end_offsets(recs))
+    assert result.tables[IRF].inserted == 300
+    assert _scalar(engine, f"SELECT count(*) FROM {IRF}") == 300
+    assert _scalar(engine, "SELECT count(*) FROM ctl_audit_log") == len(audit_before) + 1
+    assert read_offsets(engine) == {(TOPIC, 0): 300}
+
+
+def test_reemitted_fact_becomes_update_with_new_update_audit_key(engine: sa.Engine) -> None:
+    first = records([irf_row(1), irf_row(2)])
+    r1 = load_batch(engine, first, job_name="infomart_load", topic_offsets=end_offsets(first))
+    late = records(
+        [irf_row(1, talk_duration=500, end_ts=irf_row(1)["end_ts"] + 480), irf_row(2)], start_offset=2
+    )
+    r2 = load_batch(engine, late, job_name="infomart_load", topic_offsets=end_offsets(late))
+    assert r2.tables[IRF] == loader.TableCounts(inserted=0, updated=1, unchanged=1)
+    assert r2.audit_key is not None and r2.audit_key > r1.audit_key  # type: ignore[operator]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT interaction_resource_id, talk_duration, create_audit_key, update_audit_key "
+                f"FROM {IRF}"
+            )
+        ).all()
+    assert sorted(rows) == [(1, 500, r1.audit_key, r2.audit_key), (2, 22, r1.audit_key, r1.audit_key)]
+
+
+def test_bad_record_rolls_back_the_whole_batch(engine: sa.Engine) -> None:
+    recs = records(_day_rows(10))
+    bad = recs[5]._replace(value=b'{"table": "interaction_resource_fact", "row": {"nope": 1}}')
+    with pytest.raises(RecordError, match=r"acme.gsp.facts\[0\]@5: unknown column\(s\) nope"):
+        load_batch(engine, [*recs[:5], bad, *recs[6:]], job_name="l", topic_offsets=end_offsets(recs))
+    assert _scalar(engine, f"SELECT count(*) FROM {IRF}") == 0
+    assert read_offsets(engine) == {}
+
+
+def test_records_beyond_given_end_offsets_are_refused(engine: sa.Engine) -> None:
+    recs = records(_day_rows(3))
+    with pytest.raises(ValueError, match="not below its end offset 2"):
+        load_batch(engine, recs, job_name="l", topic_offsets={(TOPIC, 0): 2})
+
+
+def test_late_day_gets_partition_and_date_time(engine: sa.Engine) -> None:
+    old_day = TODAY - timedelta(days=60)  # outside the migrated DATE_TIME range, no partition yet
+    recs = records([irf_row(1, old_day)])
+    result = load_batch(engine, recs, job_name="l", topic_offsets=end_offsets(recs))
+    assert partition_name(IRF, old_day) in result.partitions_created
+    assert result.date_time_rows == 96
+    assert _scalar(engine, f"SELECT count(*) FROM {partition_name(IRF, old_day)}") == 1
+
+
+def test_new_partition_takes_rows_out_of_default(engine: sa.Engine) -> None:
+    day = TODAY - timedelta(days=40)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO interaction_fact (interaction_id, start_date_time_key, tenant_key, "
+                "media_type_key, "
+                "interaction_type_key, create_audit_key, update_audit_key) VALUES (1, :k, 1, 1, 1, 1, 1)"
+            ),
+            {"k": day_key(day) + 900},
+        )
+        assert ensure_partitions(conn, [day], ["interaction_fact"]) == [
+            partition_name("interaction_fact", day)
+        ]
+    assert _scalar(engine, "SELECT count(*) FROM interaction_fact_default") == 0
+    assert _scalar(engine, f"SELECT count(*) FROM {partition_name('interaction_fact', day)}") == 1
