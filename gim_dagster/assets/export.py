@@ -1,0 +1,174 @@
+"""Job_ExportGIM in Dagster: the ``gim_export`` stream asset (per tenant, on each tenant's ``export.cron``)
+and the ``gim_reexport`` asset (tenant x UTC day) whose backfills re-export past days. Logic: ``core.export``.
+
+No ``from __future__ import annotations`` here: Dagster reads the asset's parameter annotations at definition
+time to find its config and resources.
+"""
+
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+from dagster import (
+    AssetExecutionContext,
+    Config,
+    DailyPartitionsDefinition,
+    Definitions,
+    MaterializeResult,
+    MetadataValue,
+    MultiPartitionKey,
+    MultiPartitionsDefinition,
+    RunRequest,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
+    asset,
+    define_asset_job,
+    schedule,
+)
+from dagster_aws.s3 import S3Resource
+
+from gim_dagster.core.export.plan import parse_day
+from gim_dagster.core.export.publish import Destination, LocalDestination, S3Destination
+from gim_dagster.core.export.stream import ExportOptions, Published, export_stream, reexport_day
+from gim_dagster.core.infomart.schema import migrate
+from gim_dagster.partitions import run_tags, tenant_partitions
+from gim_dagster.resources import PostgresResource
+from gim_dagster.settings import ResolvedTenant, Settings, resolve
+
+DEFAULT_REEXPORT_START = "2025-01-01"
+
+
+class ExportConfig(Config):
+    restart: str | None = None
+    """Restart the stream: 'beginning' or a date YYYY-MM-DD (transactions committed from that day on)."""
+    max_folders: int = 1
+    """Exports in this run, each at most one day of data (raise it to catch up after an outage in one run)."""
+
+
+def _destinations(settings: Settings, tenant: ResolvedTenant, s3: S3Resource) -> list[Destination]:
+    """Where the tenant's folders go: ``<bucket>/<prefix>/tenants/<t>/exports`` and/or ``<local_dir>/<t>``."""
+    out: list[Destination] = []
+    export = tenant.export
+    if "s3" in export.destinations:
+        prefix = f"{settings.s3.prefix}/{tenant.names.export_prefix}"
+        out.append(S3Destination(s3.get_client(), str(resolve(settings.s3.bucket)), prefix))
+    if "local" in export.destinations and export.local_dir:
+        out.append(LocalDestination(Path(export.local_dir) / tenant.name))
+    return out
+
+
+def _options(tenant: ResolvedTenant) -> ExportOptions:
+    export = tenant.export
+    start = parse_day(export.start_date) if export.start_date else None
+    return ExportOptions(encoding=export.encoding, use_views=export.use_views, start_date=start)
+
+
+def _infomart(postgres: PostgresResource, tenant: ResolvedTenant) -> sa.Engine:
+    engine = postgres.infomart_engine(tenant.name)
+    migrate(engine, time_zone=tenant.time_zone)
+    return engine
+
+
+def _metadata(folders: Sequence[Published]) -> dict[str, object]:
+    rows: dict[str, int] = {}
+    for folder in folders:
+        for table, count in folder.rows.items():
+            rows[table] = rows.get(table, 0) + count
+    meta: dict[str, object] = {
+        "folders": MetadataValue.json([f.name for f in folders]),
+        "locations": MetadataValue.json([loc for f in folders for loc in f.locations]),
+        "rows": sum(rows.values()),
+        "rows_per_table": MetadataValue.json(rows),
+    }
+    if folders:
+        meta |= {
+            "hwm_from": folders[0].hwm_from.audit_key,
+            "hwm_to": folders[-1].hwm_to.audit_key,
+            "hwm_to_created_ts": folders[-1].hwm_to.created_ts,
+            "max_data_ts": folders[-1].max_data_ts,
+        }
+    return meta
+
+
+def _schedule_name(tenant: str) -> str:
+    """Schedule names allow [A-Za-z0-9_]; a hash keeps 'a-b' and 'a_b' apart."""
+    clean = re.sub(r"[^A-Za-z0-9_]", "_", tenant)
+    suffix = "" if clean == tenant else "_" + hashlib.sha1(tenant.encode()).hexdigest()[:6]
+    return f"gim_export_{clean}{suffix}_schedule"
+
+
+def definitions(settings: Settings, settings_file: str) -> Definitions:
+    tenants = tenant_partitions(settings)
+    starts = [t.export.start_date for t in map(settings.tenant, settings.tenant_names) if t.export.start_date]
+    days = DailyPartitionsDefinition(start_date=min(starts, default=DEFAULT_REEXPORT_START))
+
+    @asset(
+        name="gim_export",
+        partitions_def=tenants,
+        group_name="export",
+        kinds={"postgres", "s3"},
+        description="Incremental export of the Info Mart: export_<hwm>_<date>/ folders (zip, sha1, xml).",
+    )
+    def gim_export(
+        context: AssetExecutionContext, config: ExportConfig, postgres: PostgresResource, s3: S3Resource
+    ) -> MaterializeResult:
+        tenant = settings.tenant(context.partition_key)
+        folders = export_stream(
+            _infomart(postgres, tenant),
+            _destinations(settings, tenant, s3),
+            _options(tenant),
+            restart=config.restart,
+            max_folders=config.max_folders,
+        )
+        context.log.info(
+            f"{tenant.name}: {len(folders)} export folder(s): {', '.join(f.name for f in folders)}"
+        )
+        return MaterializeResult(metadata=_metadata(folders))
+
+    @asset(
+        name="gim_reexport",
+        partitions_def=MultiPartitionsDefinition({"tenant": tenants, "day": days}),
+        group_name="export",
+        kinds={"postgres", "s3"},
+        description="Re-export of one UTC day of already exported transactions (backfill a span in the UI); "
+        "reexport_<day>_<hwm>/ folders, the stream's HWM does not move.",
+    )
+    def gim_reexport(
+        context: AssetExecutionContext, postgres: PostgresResource, s3: S3Resource
+    ) -> MaterializeResult:
+        key = context.partition_key
+        assert isinstance(key, MultiPartitionKey)
+        tenant = settings.tenant(key.keys_by_dimension["tenant"])
+        day = date.fromisoformat(key.keys_by_dimension["day"])
+        folder = reexport_day(
+            _infomart(postgres, tenant), _destinations(settings, tenant, s3), day, _options(tenant)
+        )
+        context.log.info(f"{tenant.name} {day}: {folder.name if folder else 'nothing exported on that day'}")
+        return MaterializeResult(metadata=_metadata([folder] if folder else []))
+
+    job = define_asset_job("gim_export_job", selection=[gim_export], partitions_def=tenants)
+    return Definitions(
+        assets=[gim_export, gim_reexport],
+        jobs=[job],
+        schedules=[_tenant_schedule(job, settings.tenant(name)) for name in settings.tenant_names],
+    )
+
+
+def _tenant_schedule(job: object, tenant: ResolvedTenant) -> ScheduleDefinition:
+    @schedule(
+        name=_schedule_name(tenant.name),
+        job=job,
+        cron_schedule=tenant.export.cron,
+        execution_timezone="UTC",
+        description=f"Job_ExportGIM for tenant {tenant.name}.",
+    )
+    def _export_schedule(context: ScheduleEvaluationContext) -> RunRequest:
+        stamp = context.scheduled_execution_time.isoformat()
+        return RunRequest(
+            run_key=f"{tenant.name}:{stamp}", partition_key=tenant.name, tags=run_tags(tenant.name, "export")
+        )
+
+    return _export_schedule
