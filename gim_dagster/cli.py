@@ -12,8 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from gim_dagster import __version__
+from gim_dagster.commands import configdb as configdb_commands
+from gim_dagster.commands import export as export_commands
 from gim_dagster.commands import infomart as infomart_commands
-from gim_dagster.commands import simulate_traffic
+from gim_dagster.commands import simulate_config, simulate_traffic
+from gim_dagster.core.export.importer import ImportRefused
 from gim_dagster.settings import SettingsError, apply_stack_env, load_settings, settings_path, state_dir
 from gim_dagster.stack import LocalStack, StackError
 
@@ -27,13 +30,19 @@ settings_app = typer.Typer(help="The tenant settings file.")
 app.add_typer(stack_app, name="stack")
 app.add_typer(settings_app, name="settings")
 app.add_typer(infomart_commands.app, name="infomart")
+app.add_typer(export_commands.export_app, name="export")
+app.command("import")(export_commands.import_command)
 simulate_app = typer.Typer(help="Simulated configuration and traffic, with a ground-truth ledger.")
 simulate_app.command("traffic")(simulate_traffic.traffic)
+simulate_app.command("config")(simulate_config.simulate_config)
+configdb_app = typer.Typer(help="The tenants' Configuration Databases.", no_args_is_help=True)
+configdb_app.command("init")(configdb_commands.configdb_init)
+app.add_typer(configdb_app, name="configdb")
 app.add_typer(simulate_app, name="simulate")
 console = Console(stderr=True, soft_wrap=True)
 
 # Errors that mean "bad input or environment", not a bug: printed as one line, exit code 2.
-USER_ERRORS: tuple[type[Exception], ...] = (SettingsError, StackError)
+USER_ERRORS: tuple[type[Exception], ...] = (SettingsError, StackError, ImportRefused)
 
 
 def main() -> None:

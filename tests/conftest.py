@@ -7,6 +7,8 @@ state directory, and stopped at the end. `--system-pg` additionally runs every t
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,14 +36,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The running local stack's connection environment (GIM_PG_SERVER_URL, GIM_KAFKA_…)."""
-    local = LocalStack(Path(tmp_path_factory.mktemp("stack")))
+def stack() -> Iterator[dict[str, str]]:
+    """The running local stack's connection environment (GIM_PG_SERVER_URL, GIM_KAFKA_…).
+
+    Its state lives outside pytest's rotating tmp dirs: a concurrent pytest session would otherwise delete
+    the data directory of this session's PostgreSQL while it runs.
+    """
+    state = Path(tempfile.mkdtemp(prefix="gim-test-stack-"))
+    local = LocalStack(state)
     env = local.up()
     try:
         yield env
     finally:
         local.down()
+        shutil.rmtree(state, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

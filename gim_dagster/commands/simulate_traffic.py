@@ -31,6 +31,19 @@ def _parse_start(text: str) -> datetime:
     return start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
 
 
+def _configured_roster(tenant: str) -> Roster:
+    """The agents, queues and reasons of the tenant's Configuration DB (`gim simulate config` fills it)."""
+    from gim_dagster.commands.configdb import configdb_engine
+    from gim_dagster.core.configdb.roster import load_roster
+
+    roster = load_roster(configdb_engine(tenant))
+    if not roster.agents:
+        raise _fail(
+            f"tenant {tenant!r} has no agents in its Configuration DB: run `gim simulate config` first"
+        )
+    return roster
+
+
 def traffic(
     tenant: Annotated[str, typer.Option(help="Tenant name.")],
     start: Annotated[str, typer.Option(help="Start of the window, ISO 8601 (UTC if no offset).")],
@@ -43,7 +56,12 @@ def traffic(
     late: Annotated[float, typer.Option(help="Probability that an event is delivered late.")] = 0.0,
     late_window: Annotated[int, typer.Option(help="Bound of lateness and duplicate delay, seconds.")] = 60,
     malformed: Annotated[float, typer.Option(help="Probability of a malformed record after an event.")] = 0.0,
-    agents: Annotated[int, typer.Option(help="Use a synthetic roster of this many agents.")] = 50,
+    agents: Annotated[
+        int | None,
+        typer.Option(
+            help="Use a synthetic roster of this many agents (default: the tenant's Configuration DB)."
+        ),
+    ] = None,
     out_file: Annotated[
         Path | None, typer.Option(help="Write records to this file instead of Kafka.")
     ] = None,
@@ -79,7 +97,7 @@ def traffic(
             malformed=malformed,
             late_window_s=late_window,
         )
-        roster = Roster.synthetic(agents, seed)
+        roster = Roster.synthetic(agents, seed) if agents is not None else _configured_roster(tenant)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     producer_config = (
