@@ -71,3 +71,20 @@ def test_missing_key_column_is_an_error() -> None:
 def test_audit_keys_are_not_accepted_from_producers() -> None:
     with pytest.raises(RecordError, match="create_audit_key"):
         encode("interaction_resource_fact", irf_row(1, create_audit_key=5))
+
+
+def test_not_null_column_with_server_default_is_required() -> None:
+    """COPY writes an absent column as NULL, so a NOT NULL column must be sent even if it has a default."""
+    from gim_dagster.core.infomart import static_keys as K
+    from gim_dagster.core.infomart.records import RecordError, encode
+
+    row = {
+        "interaction_id": 1,
+        "start_date_time_key": 0,
+        "tenant_key": K.TENANT_KEY,
+        "media_type_key": K.MEDIA_VOICE.key,
+        "interaction_type_key": K.INBOUND.key,
+    }
+    with pytest.raises(RecordError, match="status"):
+        encode("interaction_fact", row)
+    encode("interaction_fact", {**row, "status": 0})

@@ -84,9 +84,8 @@ _NULL = _Null(0)
 def _spec(tbl: Any) -> _Spec:
     columns = data_columns(tbl)
     pk = primary_key(tbl)
-    required = frozenset(
-        c.name for c in tbl.columns if c.name in columns and not c.nullable and c.server_default is None
-    )
+    # NOT NULL columns are required even with a server default: COPY writes an absent column as NULL.
+    required = frozenset(c.name for c in tbl.columns if c.name in columns and not c.nullable)
     return _Spec(
         name=tbl.name,
         columns=columns,
