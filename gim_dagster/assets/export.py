@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from dagster import (
     AssetExecutionContext,
+    AssetKey,
     Config,
     DailyPartitionsDefinition,
     Definitions,
@@ -108,6 +109,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
     @asset(
         name="gim_export",
         partitions_def=tenants,
+        deps=[AssetKey("infomart_load")],
         group_name="export",
         kinds={"postgres", "s3"},
         description="Incremental export of the Info Mart: export_<hwm>_<date>/ folders (zip, sha1, xml).",
@@ -130,6 +132,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
 
     @asset(
         name="gim_reexport",
+        deps=[AssetKey("gim_export")],
         partitions_def=MultiPartitionsDefinition({"tenant": tenants, "day": days}),
         group_name="export",
         kinds={"postgres", "s3"},
