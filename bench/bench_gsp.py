@@ -1,0 +1,120 @@
+"""GSP throughput: the core alone, a whole micro-batch, and reading the same records with ``assign()``.
+
+Reproduce (starts its own local stack in a temporary directory, about a minute):
+
+    /tmp/venv0/bin/python bench/bench_gsp.py --hours 8 --calls-per-hour 1500
+
+Figures printed:
+* core: ``Processor.process`` (parse + dedup/lateness + state machines + fact rows) on all records in
+  micro-batches of ``--batch`` records, events/s on one core;
+* read only: ``read_range`` of the same records from the broker with ``assign()``, doing nothing else
+  (the physical ceiling of a micro-batch here);
+* micro-batch: ``run_microbatch`` end to end (checkpoint load, read, process, produce facts and dead letters,
+  flush, checkpoint write), records/s, and its ratio to the read-only rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+
+from gim_dagster.core.gsp import CheckpointStore, GspState, Processor, run_microbatch
+from gim_dagster.core.kafka_io import Record, read_range, topic_partitions
+from gim_dagster.core.naming import TenantNames
+from gim_dagster.core.sim import Roster, TrafficParams, simulate
+from gim_dagster.resources import KafkaResource
+from gim_dagster.stack import S3_BUCKET, LocalStack
+
+TENANT = "bench"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--hours", type=float, default=8)
+    parser.add_argument("--calls-per-hour", type=float, default=1500)
+    parser.add_argument("--agents", type=int, default=150)
+    parser.add_argument("--batch", type=int, default=200_000)
+    args = parser.parse_args()
+
+    params = TrafficParams(
+        tenant=TENANT, start=datetime(2026, 1, 5, 6, tzinfo=UTC), hours=args.hours,
+        calls_per_hour=args.calls_per_hour, chats_per_hour=args.calls_per_hour / 5,
+        emails_per_hour=args.calls_per_hour / 10, seed=1, duplicates=0.01, late=0.02, malformed=0.001,
+        shifts="window", daily_shape=False,
+    )  # fmt: skip
+    sim = simulate(Roster.synthetic(args.agents, seed=1), params)
+    names = TenantNames(TENANT)
+    topics = {"voice": names.voice_topic, "digital": names.digital_topic, "agent": names.agent_topic}
+    offsets = dict.fromkeys(topics.values(), 0)
+    records = []
+    for rec in sim.records:
+        topic = topics[rec.kind]
+        records.append(Record(topic, 0, offsets[topic], rec.key, rec.value, 0))
+        offsets[topic] += 1
+    print(f"records: {len(records):,} ({', '.join(f'{k}={v:,}' for k, v in offsets.items())})")
+
+    state = GspState(TENANT)
+    facts = 0
+    start = time.perf_counter()
+    for i in range(0, len(records), args.batch):
+        facts += len(Processor(state).process(records[i : i + args.batch]).facts)
+    core_s = time.perf_counter() - start
+    print(f"core:        {len(records) / core_s:>10,.0f} events/s ({facts:,} fact rows, {core_s:.2f} s)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = LocalStack(Path(tmp))
+        env = stack.up()
+        try:
+            whole_batch(env, sim.records, topics, len(records))
+        finally:
+            stack.down()
+
+
+def whole_batch(env: dict[str, str], sim_records: list, topics: dict[str, str], n: int) -> None:  # type: ignore[type-arg]
+    kafka = KafkaResource(bootstrap_servers=env["GIM_KAFKA_BOOTSTRAP_SERVERS"])
+    names = TenantNames(TENANT)
+    kafka.ensure_topics([*names.raw_topics, names.facts_topic, names.deadletter_topic])
+    producer = kafka.producer()
+    for rec in sim_records:
+        while True:
+            try:
+                producer.produce(topics[rec.kind], key=rec.key, value=rec.value)
+                break
+            except BufferError:
+                producer.poll(0.1)
+    producer.flush(120)
+    consumer = kafka.consumer()
+    positions = dict.fromkeys(topic_partitions(consumer, names.raw_topics), 0)
+    start = time.perf_counter()
+    read = read_range(consumer, positions, n + 1)
+    read_s = time.perf_counter() - start
+    read_rate = len(read.records) / read_s
+    print(f"read only:   {read_rate:>10,.0f} records/s ({len(read.records):,} records, {read_s:.2f} s)")
+
+    s3 = boto3.client(
+        "s3", endpoint_url=env["GIM_S3_ENDPOINT_URL"], region_name="us-east-1",
+        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", "gim-local"),
+        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", "gim-local-secret"),
+    )  # fmt: skip
+    store = CheckpointStore(s3, S3_BUCKET, "bench/gsp")
+    start = time.perf_counter()
+    result = run_microbatch(TENANT, consumer, producer, store, n + 1)
+    batch_s = time.perf_counter() - start
+    rate = len(result.read.records) / batch_s
+    phases = ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items())
+    print(
+        f"micro-batch: {rate:>10,.0f} records/s ({batch_s:.2f} s: {phases}; state {result.state_bytes:,} B)"
+    )
+    print(f"micro-batch / read only: {rate / read_rate:.2f}")
+    consumer.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""The interaction state machine: voice calls (telephony call model) and chats / emails (interaction server).
+
+Events arrive here in event-time order per interaction. Each handler updates the interaction, its legs (one
+per agent: INTERACTION_RESOURCE_FACT) and its mediations (one per stay in a queue: MEDIATION_SEGMENT_FACT).
+An agent taking part twice in one interaction keeps one leg (its counts and durations add up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gim_dagster.core.gsp.context import Context
+from gim_dagster.core.gsp.keys import fact_id, irf_id
+from gim_dagster.core.gsp.state import Interaction, Leg, Mediation
+from gim_dagster.core.kafka_io import TP
+
+_ITYPE = {"inbound": "INBOUND", "outbound": "OUTBOUND", "internal": "INTERNAL", "consult": "CONSULT"}
+COUNTED_ON_CLOSE = frozenset({"ring", "dial", "hold"})
+"""Interval kinds counted when they close; talk is counted when established (a retrieve resumes it)."""
+
+
+def _close(leg: Leg, kind: str, ts: int) -> None:
+    start = leg.open.pop(kind, None)
+    if start is None:
+        return
+    leg.secs[kind] = leg.secs.get(kind, 0) + ts // 1000 - start // 1000
+    if kind in COUNTED_ON_CLOSE:
+        leg.counts[kind] = leg.counts.get(kind, 0) + 1
+
+
+def _close_all(leg: Leg, ts: int) -> None:
+    for kind in list(leg.open):
+        _close(leg, kind, ts)
+
+
+def _open(leg: Leg, kind: str, ts: int) -> None:
+    if kind not in leg.open:
+        leg.open[kind] = ts
+
+
+def _count(leg: Leg, kind: str) -> None:
+    leg.counts[kind] = leg.counts.get(kind, 0) + 1
+
+
+class InteractionMachine:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.tenant = ctx.tenant
+        self.open = ctx.state.interactions
+        self.voice_handlers: dict[str, Callable[[Interaction, Any], None]] = {
+            "queued": self._queued,
+            "diverted": self._diverted,
+            "abandoned": self._voice_abandoned,
+            "ringing": self._ringing,
+            "dialing": self._dialing,
+            "established": self._established,
+            "held": self._held,
+            "retrieved": self._retrieved,
+            "party_changed": self._party_changed,
+            "conferenced": self._conferenced,
+            "released": self._released,
+        }
+        self.digital_handlers: dict[str, Callable[[Interaction, Any], None]] = {
+            "submitted": self._submitted,
+            "queued": self._queued,
+            "offered": self._offered,
+            "accepted": self._accepted,
+            "rejected": self._rejected,
+            "transferred": self._transferred,
+            "completed": self._completed,
+        }
+
+    # --- entry points --------------------------------------------------------------------------------
+
+    def apply_voice(self, ev: Any, tp: TP) -> str | None:
+        """Apply one voice event; returns a dead-letter reason if it cannot belong to any interaction."""
+        ixn = self._interaction(ev.call_id, ev.ts, tp, "voice", _ITYPE[ev.call_type])
+        if isinstance(ixn, str):
+            return ixn
+        self.voice_handlers[ev.event_type](ixn, ev)
+        return self._touched(ixn, ev.ts)
+
+    def apply_digital(self, ev: Any, tp: TP) -> str | None:
+        ixn = self._interaction(ev.interaction_id, ev.ts, tp, ev.media, "INBOUND")
+        if isinstance(ixn, str):
+            return ixn
+        self.digital_handlers[ev.event_type](ixn, ev)
+        return self._touched(ixn, ev.ts)
+
+    def close_stale(self, frontiers: dict[TP, int]) -> None:
+        """Close interactions silent for longer than the timeout, as of their partition's frontier."""
+        timeout = self.ctx.config.interaction_timeout_ms
+        stale = [i for i in self.open.values() if i.last_ms + timeout < frontiers[i.tp]]
+        for ixn in stale:
+            self._time_out(ixn)
+
+    # --- lookup and closing ------------------------------------------------------------------------------
+
+    def _interaction(self, ixn_id: str, ts: int, tp: TP, media: str, itype: str) -> Interaction | str:
+        ixn = self.open.get(ixn_id)
+        if ixn is not None:
+            if ts <= ixn.last_ms + self.ctx.config.interaction_timeout_ms:
+                return ixn
+            self._time_out(ixn)
+        reason = self._after_end(ixn_id, ts)
+        if reason:
+            return reason
+        ixn = Interaction(ixn_id, fact_id(self.tenant, "ixn", ixn_id), media, itype, ts, ts, tp)
+        self.open[ixn_id] = ixn
+        return ixn
+
+    def retained_until(self, ixn: Interaction) -> int:
+        """Until when (event time) stray events of a closed interaction are dead-lettered."""
+        assert ixn.end_ms is not None
+        config = self.ctx.config
+        return (
+            ixn.end_ms + config.closed_retention_ms + (config.interaction_timeout_ms if ixn.timed_out else 0)
+        )
+
+    def _after_end(self, ixn_id: str, ts: int) -> str | None:
+        state = self.ctx.state
+        closed = state.closed.get(ixn_id)
+        until = (
+            self.retained_until(closed) if closed is not None else state.tombstones.get(ixn_id, (None,))[0]
+        )
+        if until is None or ts > until:
+            return None
+        return f"event after its interaction {ixn_id} ended"
+
+    def _touched(self, ixn: Interaction, ts: int) -> None:
+        ixn.last_ms = max(ixn.last_ms, ts)
+        self.ctx.dirty_interactions.add(ixn.ixn_id)
+
+    def _end(
+        self, ixn: Interaction, ts: int, leg_result: str = "abandoned", med_outcome: str = "abandoned"
+    ) -> None:
+        ixn.end_ms = ts
+        for med in ixn.mediations:
+            if med.end_ms is None:
+                med.end_ms, med.outcome = ts, med_outcome
+        for leg in ixn.legs.values():
+            if leg.end_ms is None:
+                _close_all(leg, ts)
+                leg.end_ms, leg.result = ts, leg.result or leg_result
+        del self.open[ixn.ixn_id]
+        self.ctx.state.closed[ixn.ixn_id] = ixn
+        self.ctx.dirty_interactions.add(ixn.ixn_id)
+
+    def _time_out(self, ixn: Interaction) -> None:
+        ixn.timed_out = True
+        self.ctx.stats["interactions_timed_out"] += 1
+        self._end(ixn, ixn.last_ms, leg_result="timeout", med_outcome="timeout")
+
+    # --- shared steps --------------------------------------------------------------------------------------
+
+    def _leg(self, ixn: Interaction, agent_id: str, place: str | None, role: str, ts: int) -> Leg:
+        leg = ixn.legs.get(agent_id)
+        if leg is not None:
+            leg.end_ms = leg.result = None
+            return leg
+        key = irf_id(self.tenant, ixn.ixn_id, agent_id)
+        prev = max(ixn.legs.values(), key=lambda g: g.order, default=None)
+        leg = Leg(key, agent_id, place, role, len(ixn.legs) + 1, ts, prev=prev.irf_id if prev else None)
+        for med in ixn.mediations:
+            if med.target_irf == key:
+                leg.mediation_id, leg.mediation_queue = med.msf_id, med.queue
+        ixn.legs[agent_id] = leg
+        ixn.connected.add(agent_id)
+        return leg
+
+    def _open_mediation(self, ixn: Interaction, ev: Any) -> None:
+        ixn.requeue_pending = False
+        ixn.mediations.append(Mediation(fact_id(self.tenant, "msf", ev.event_id), ev.queue, ev.ts))
+
+    def _close_mediation(self, ixn: Interaction, ts: int, outcome: str, agent_id: str | None = None) -> None:
+        for med in reversed(ixn.mediations):
+            if med.end_ms is None:
+                med.end_ms, med.outcome = ts, outcome
+                if agent_id:
+                    med.target_irf = irf_id(self.tenant, ixn.ixn_id, agent_id)
+                return
+
+    def _leave(self, ixn: Interaction, leg: Leg, ts: int, result: str) -> None:
+        _close_all(leg, ts)
+        leg.end_ms = ts
+        leg.result = leg.result or result
+        ixn.connected.discard(leg.agent_id)
+
+    def _agent_leg(self, ixn: Interaction, ev: Any) -> Leg:
+        """The leg of the event's agent (created if its first events were lost)."""
+        leg = ixn.legs.get(ev.agent_id)
+        return leg if leg is not None else self._leg(ixn, ev.agent_id, ev.place, "received", ev.ts)
+
+    # --- voice ---------------------------------------------------------------------------------------------
+
+    def _queued(self, ixn: Interaction, ev: Any) -> None:
+        if ixn.source is None and ixn.media == "voice":
+            ixn.source, ixn.target = ev.ani, ev.dnis or getattr(ev, "routing_point", None)
+        self._open_mediation(ixn, ev)
+
+    def _diverted(self, ixn: Interaction, ev: Any) -> None:
+        self._close_mediation(ixn, ev.ts, "routed", ev.other_agent_id)
+
+    def _voice_abandoned(self, ixn: Interaction, ev: Any) -> None:
+        if ev.agent_id and ev.agent_id in ixn.legs:
+            leg = ixn.legs[ev.agent_id]
+            self._leave(ixn, leg, ev.ts, "abandoned")
+            for med in ixn.mediations:
+                if med.msf_id == leg.mediation_id:
+                    med.outcome = "abandoned_ringing"
+        self._end(ixn, ev.ts)
+
+    def _ringing(self, ixn: Interaction, ev: Any) -> None:
+        consult = ev.call_type == "consult"
+        leg = self._leg(ixn, ev.agent_id, ev.place, "consult" if consult else "received", ev.ts)
+        if consult and ev.other_agent_id and ev.other_agent_id in ixn.legs:
+            leg.received_from = ixn.legs[ev.other_agent_id].irf_id
+        _open(leg, "ring", ev.ts)
+
+    def _dialing(self, ixn: Interaction, ev: Any) -> None:
+        if ev.call_type == "consult":
+            _count(self._agent_leg(ixn, ev), "cons_dial")
+            return
+        if not ixn.legs:
+            ixn.source, ixn.target = ev.ani or ev.dn, ev.dnis or ev.other_dn
+        _open(self._leg(ixn, ev.agent_id, ev.place, "initiated", ev.ts), "dial", ev.ts)
+
+    def _established(self, ixn: Interaction, ev: Any) -> None:
+        leg = self._agent_leg(ixn, ev)
+        _close(leg, "ring", ev.ts)
+        _close(leg, "dial", ev.ts)
+        _count(leg, "talk")
+        _open(leg, "talk", ev.ts)
+
+    def _held(self, ixn: Interaction, ev: Any) -> None:
+        leg = self._agent_leg(ixn, ev)
+        _close(leg, "talk", ev.ts)
+        _open(leg, "hold", ev.ts)
+
+    def _retrieved(self, ixn: Interaction, ev: Any) -> None:
+        leg = self._agent_leg(ixn, ev)
+        _close(leg, "hold", ev.ts)
+        _open(leg, "talk", ev.ts)
+
+    def _party_changed(self, ixn: Interaction, ev: Any) -> None:
+        self._agent_leg(ixn, ev).result = "transferred"
+        if ev.transfer_type == "blind":
+            ixn.requeue_pending = True
+
+    def _conferenced(self, ixn: Interaction, ev: Any) -> None:
+        self._agent_leg(ixn, ev).conferenced = True
+        other = ixn.legs.get(ev.other_agent_id)
+        if other is not None:
+            other.conferenced = True
+
+    def _released(self, ixn: Interaction, ev: Any) -> None:
+        leg = self._agent_leg(ixn, ev)
+        answered = leg.counts.get("talk", 0) > 0
+        self._leave(ixn, leg, ev.ts, "completed" if answered or leg.role != "initiated" else "no_answer")
+        if not ixn.connected and not ixn.requeue_pending:
+            self._end(ixn, ev.ts)
+
+    # --- digital -------------------------------------------------------------------------------------------
+
+    def _submitted(self, ixn: Interaction, ev: Any) -> None:
+        ixn.source, ixn.target = ev.from_address, ev.to_address
+        ixn.subject = ev.user_data.get("subject")
+
+    def _offered(self, ixn: Interaction, ev: Any) -> None:
+        self._close_mediation(ixn, ev.ts, "routed", ev.agent_id)
+        _open(self._leg(ixn, ev.agent_id, ev.place, "received", ev.ts), "ring", ev.ts)
+
+    def _accepted(self, ixn: Interaction, ev: Any) -> None:
+        leg = self._agent_leg(ixn, ev)
+        _close(leg, "ring", ev.ts)
+        _count(leg, "talk")
+        _open(leg, "talk", ev.ts)
+
+    def _rejected(self, ixn: Interaction, ev: Any) -> None:
+        self._leave(ixn, self._agent_leg(ixn, ev), ev.ts, "rejected")
+
+    def _transferred(self, ixn: Interaction, ev: Any) -> None:
+        self._leave(ixn, self._agent_leg(ixn, ev), ev.ts, "transferred")
+
+    def _completed(self, ixn: Interaction, ev: Any) -> None:
+        if ev.reason == "done" and ev.agent_id:
+            self._leave(ixn, self._agent_leg(ixn, ev), ev.ts, "completed")
+        self._end(ixn, ev.ts, med_outcome="stopped" if ev.reason == "stopped" else "abandoned")

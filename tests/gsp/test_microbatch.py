@@ -1,0 +1,220 @@
+"""Whole micro-batches against the real broker and S3: reconciliation, kill, splits, tenants, Dagster."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from dagster import DagsterInstance, build_sensor_context, materialize
+
+from gim_dagster.core.gsp import CheckpointStore, GspState, Processor, run_microbatch
+from gim_dagster.core.kafka_io import read_range
+from gim_dagster.core.naming import TenantNames
+from gim_dagster.core.sim import Roster, Simulation
+from gim_dagster.resources import KafkaResource
+from gim_dagster.stack import S3_BUCKET
+from tests.gsp.helpers import (
+    FAR_FUTURE_MS,
+    as_records,
+    final_facts,
+    malformed_values,
+    reconcile,
+    resolver_for,
+    simulated,
+)
+
+RESOLVER = resolver_for(Roster.synthetic(12, seed=1))
+CREDENTIALS = {"aws_access_key_id": "gim-local", "aws_secret_access_key": "gim-local-secret"}
+
+
+@pytest.fixture(scope="module")
+def kafka(kafka_bootstrap: str) -> KafkaResource:
+    return KafkaResource(bootstrap_servers=kafka_bootstrap)
+
+
+@pytest.fixture(scope="module")
+def s3(s3_endpoint: str) -> Any:
+    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", **CREDENTIALS)
+
+
+@pytest.fixture()
+def gsp_for(kafka: KafkaResource, s3: Any) -> Iterator[Callable[[str], Gsp]]:
+    """Makes ``Gsp`` drivers and closes their Kafka clients afterwards."""
+    made: list[Gsp] = []
+
+    def make(tenant: str) -> Gsp:
+        made.append(Gsp(kafka, s3, tenant))
+        return made[-1]
+
+    yield make
+    for gsp in made:
+        gsp.consumer.close()
+        gsp.producer.flush(5)
+
+
+def produce_simulation(kafka: KafkaResource, tenant: str, sim: Simulation) -> None:
+    names = TenantNames(tenant)
+    topics = {"voice": names.voice_topic, "digital": names.digital_topic, "agent": names.agent_topic}
+    kafka.ensure_topics([*names.raw_topics, names.facts_topic, names.deadletter_topic])
+    producer = kafka.producer()
+    for rec in sim.records:
+        producer.produce(topics[rec.kind], key=rec.key, value=rec.value)
+    assert producer.flush(30) == 0
+
+
+class Gsp:
+    """One tenant's GSP driven directly (no Dagster), with its own checkpoint prefix."""
+
+    def __init__(self, kafka: KafkaResource, s3: Any, tenant: str) -> None:
+        self.kafka, self.tenant, self.names = kafka, tenant, TenantNames(tenant)
+        self.store = CheckpointStore(s3, S3_BUCKET, f"test/{tenant}/gsp")
+        self.consumer = kafka.consumer(**{"fetch.wait.max.ms": 10})
+        self.producer = kafka.producer(**{"linger.ms": 5})
+
+    def batch(self, max_records: int, now_ms: int | None = None, store: CheckpointStore | None = None) -> Any:
+        return run_microbatch(
+            self.tenant,
+            self.consumer,
+            self.producer,
+            store or self.store,
+            max_records,
+            resolver=RESOLVER,
+            now_ms=now_ms,
+        )
+
+    def drain(self, max_records: int) -> int:
+        """Run micro-batches until one reads nothing, then one more that flushes what waits for lateness."""
+        runs = 1
+        while self.batch(max_records).read.records:
+            runs += 1
+        self.batch(max_records, now_ms=FAR_FUTURE_MS)  # the traffic is over: flush what waits for lateness
+        return runs + 1
+
+    def topic(self, topic: str) -> list[Any]:
+        return read_range(self.consumer, {(topic, 0): 0}, 10**7).records
+
+    def facts(self) -> dict[str, Any]:
+        docs = (json.loads(r.value) for r in self.topic(self.names.facts_topic))
+        return final_facts((d["table"], d["row"]) for d in docs)
+
+
+def test_reconciles_with_the_ledger_over_many_micro_batches(
+    kafka: KafkaResource, gsp_for: Callable[[str], Gsp], unique: str
+) -> None:
+    tenant = f"r{unique}"
+    sim = simulated(tenant, hours=3)
+    produce_simulation(kafka, tenant, sim)
+    gsp = gsp_for(tenant)
+    assert gsp.drain(max_records=500) > 3
+    reconcile(tenant, sim, gsp.facts())
+    dead = gsp.topic(gsp.names.deadletter_topic)
+    assert Counter(malformed_values(sim)) <= Counter(r.value for r in dead)
+    assert all(r.key and r.key.count(b"|") == 2 for r in dead)
+
+
+class KilledAfterProducing(CheckpointStore):
+    """A store whose save fails: the run dies after its facts were produced, before the checkpoint."""
+
+    def save(self, state: GspState) -> str:
+        raise RuntimeError("killed before the checkpoint")
+
+
+def test_kill_before_checkpoint_and_rerun_gives_the_facts_of_a_clean_run(
+    kafka: KafkaResource, gsp_for: Callable[[str], Gsp], unique: str
+) -> None:
+    tenant = f"k{unique}"
+    sim = simulated(tenant, hours=2, seed=5)
+    produce_simulation(kafka, tenant, sim)
+    gsp = gsp_for(tenant)
+    gsp.batch(700)
+    gsp.batch(700)
+    killed = KilledAfterProducing(gsp.store.s3, gsp.store.bucket, gsp.store.prefix)
+    with pytest.raises(RuntimeError, match="killed"):
+        gsp.batch(700, store=killed)
+    produced_before_rerun = len(gsp.topic(gsp.names.facts_topic))
+    gsp.drain(700)
+    assert len(gsp.topic(gsp.names.facts_topic)) > produced_before_rerun
+
+    clean = Processor(GspState(tenant), None, RESOLVER).process(as_records(tenant, sim), now_ms=FAR_FUTURE_MS)
+    assert gsp.facts() == final_facts(clean.facts)
+
+
+@pytest.mark.parametrize("batches", [1, 7, 100])
+def test_one_seven_or_a_hundred_kafka_micro_batches_reconcile(
+    kafka: KafkaResource, gsp_for: Callable[[str], Gsp], unique: str, batches: int
+) -> None:
+    tenant = f"b{batches}{unique}"
+    sim = simulated(tenant, hours=0.5, seed=7, agents=8)
+    produce_simulation(kafka, tenant, sim)
+    gsp = gsp_for(tenant)
+    bound = -(-len(sim.records) // batches)
+    assert gsp.drain(max_records=bound) >= -(-len(sim.records) // bound)
+    facts = gsp.facts()
+    reconcile(tenant, sim, facts)
+    clean = Processor(GspState(tenant), None, RESOLVER).process(as_records(tenant, sim), now_ms=FAR_FUTURE_MS)
+    assert facts == final_facts(clean.facts)
+
+
+def test_two_tenants_in_interleaved_runs_stay_isolated(
+    kafka: KafkaResource, gsp_for: Callable[[str], Gsp], unique: str
+) -> None:
+    tenants = [f"i{unique}a", f"i{unique}b"]
+    sims = {t: simulated(t, hours=1, seed=i + 11) for i, t in enumerate(tenants)}
+    for t in tenants:
+        produce_simulation(kafka, t, sims[t])
+    gsps = {t: gsp_for(t) for t in tenants}
+    drained = dict.fromkeys(tenants, False)
+    while not all(drained.values()):
+        for t in tenants:
+            drained[t] = not gsps[t].batch(300).read.records
+    for t in tenants:
+        gsps[t].batch(300, now_ms=FAR_FUTURE_MS)
+        reconcile(t, sims[t], gsps[t].facts())
+
+
+def test_dagster_asset_and_sensor(
+    kafka: KafkaResource, s3_endpoint: str, kafka_bootstrap: str, unique: str, tmp_path: Any
+) -> None:
+    from dagster_aws.s3 import S3Resource
+
+    from gim_dagster.assets.gsp import definitions
+    from gim_dagster.settings import parse_settings
+
+    tenant = f"d{unique}"
+    settings = parse_settings(
+        f"kafka: {{bootstrap_servers: '{kafka_bootstrap}'}}\n"
+        f"s3: {{bucket: {S3_BUCKET}, prefix: test-{unique}, endpoint_url: '{s3_endpoint}',"
+        " access_key_id: gim-local, secret_access_key: gim-local-secret}\n"
+        "dagster: {gsp_batch_max_records: 100}\n"
+        f"tenants: [{{name: {tenant}}}]\n"
+    )
+    sim = simulated(tenant, hours=0.5, seed=2, agents=6)
+    produce_simulation(kafka, tenant, sim)
+    defs = definitions(settings, "unused.yaml")
+    resources = {
+        "kafka": kafka,
+        "s3": S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1", **CREDENTIALS),
+    }
+    sensor = defs.sensors[0]  # type: ignore[index]
+    with DagsterInstance.ephemeral() as instance:
+        requests = sensor(build_sensor_context(instance=instance, resources=resources))
+        run_keys = [r.run_key for r in requests if hasattr(r, "run_key")]
+        assert run_keys == [f"{tenant}:start"]
+        result = materialize(
+            [defs.assets[0]],
+            partition_key=tenant,
+            resources=resources,
+            instance=instance,  # type: ignore[index]
+        )
+        assert result.success
+        meta = result.asset_materializations_for_node("gsp_microbatch")[0].metadata
+        assert meta["records"].value == 100
+        assert meta["checkpoint_id"].value.startswith("0000000001-")
+        again = sensor(build_sensor_context(instance=instance, resources=resources))
+        assert [r.run_key for r in again if hasattr(r, "run_key")] == [
+            f"{tenant}:{meta['checkpoint_id'].value}"
+        ]

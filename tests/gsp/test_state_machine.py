@@ -1,0 +1,217 @@
+"""The GSP core on hand-written event sequences and on simulated traffic split into micro-batches."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from gim_dagster.core.gsp import GspConfig, GspState, KeyResolver, Processor, fact_id, irf_id
+from gim_dagster.core.gsp.state import dumps, loads
+from gim_dagster.core.infomart import static_keys as sk
+from gim_dagster.core.kafka_io import Record
+from gim_dagster.core.naming import TenantNames
+from gim_dagster.core.sim import Roster
+from tests.gsp.helpers import FAR_FUTURE_MS, as_records, final_facts, reconcile, resolver_for, simulated
+
+T = "acme"
+NAMES = TenantNames(T)
+T0 = 1_767_600_000_000  # 2026-01-05 08:00 UTC
+RESOLVER = KeyResolver(
+    agents={"E1": 11, "E2": 12}, queues={"Sales": 501}, places={"P1": 71}, reasons={"Break": 901}
+)
+
+
+class Stream:
+    """Hand-written events, numbered in true order; ``records()`` delivers them in a chosen order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def voice(self, event_type: str, at_s: float, **fields: Any) -> None:
+        base = {"call_id": "c1", "connection_id": "c1.1", "call_type": "inbound", "dn": "1001", "parties": []}
+        self._add("voice", event_type, at_s, {**base, **fields})
+
+    def agent(self, event_type: str, at_s: float, agent: str = "E1", **fields: Any) -> None:
+        base = {
+            "agent_id": agent,
+            "login_code": "L1",
+            "place": "P1",
+            "media": "voice",
+            "session_id": f"s-{agent}",
+        }
+        self._add("agent", event_type, at_s, {**base, **fields})
+
+    def _add(self, kind: str, event_type: str, at_s: float, fields: dict[str, Any]) -> None:
+        seq = len(self.events)
+        body = {
+            "event_id": f"e{seq}",
+            "event_type": event_type,
+            "ts": T0 + int(at_s * 1000),
+            "seq": seq,
+            "tenant": T,
+        }
+        self.events.append((kind, {**body, **fields}))
+
+    def records(self, order: list[int] | None = None, extra: list[tuple[str, bytes]] = ()) -> list[Record]:  # type: ignore[assignment]
+        topics = {"voice": NAMES.voice_topic, "agent": NAMES.agent_topic}
+        chosen = [self.events[i] for i in (order if order is not None else range(len(self.events)))]
+        values = [(topics[k], json.dumps(body).encode()) for k, body in chosen] + list(extra)
+        offsets: dict[str, int] = {}
+        out = []
+        for topic, value in values:
+            offsets[topic] = offsets.get(topic, -1) + 1
+            out.append(Record(topic, 0, offsets[topic], b"k", value, 0))
+        return out
+
+
+def answered_call(s: Stream) -> None:
+    """Queued 10 s, rings 5 s, talks 60 s with a 20 s hold, then 30 s of after-call work."""
+    s.agent("login", 0)
+    s.agent("ready", 0)
+    s.voice("queued", 0, dn="8001", queue="Sales", ani="+1555", dnis="7001")
+    s.voice("diverted", 10, dn="8001", queue="Sales", other_dn="1001", other_agent_id="E1")
+    s.agent("busy", 10, interaction_id="c1")
+    s.voice("ringing", 10, agent_id="E1", place="P1")
+    s.voice("established", 15, agent_id="E1", place="P1")
+    s.voice("held", 35, agent_id="E1", place="P1")
+    s.voice("retrieved", 55, agent_id="E1", place="P1")
+    s.voice("released", 75, agent_id="E1", place="P1")
+    s.agent("after_call_work", 75, interaction_id="c1")
+    s.agent("ready", 105)
+
+
+def run(
+    records: list[Record], config: GspConfig | None = None, flush: bool = True
+) -> tuple[Any, Any, GspState]:
+    state = GspState(T)
+    out = Processor(state, config, RESOLVER).process(records, now_ms=FAR_FUTURE_MS if flush else None)
+    return final_facts(out.facts), out, state
+
+
+def only(facts: dict[str, Any], table: str) -> dict[str, Any]:
+    rows = list(facts[table].values())
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_answered_call_gives_one_fact_per_table_with_durations_and_acw() -> None:
+    s = Stream()
+    answered_call(s)
+    facts, out, state = run(s.records())
+    ixn = only(facts, "interaction_fact")
+    assert ixn["interaction_id"] == fact_id(T, "ixn", "c1")
+    assert (ixn["end_ts"] - ixn["start_ts"], ixn["active_flag"], ixn["source_address"]) == (75, 0, "+1555")
+    irf = only(facts, "interaction_resource_fact")
+    assert irf["interaction_resource_id"] == irf_id(T, "c1", "E1")
+    assert (irf["resource_key"], irf["place_key"], irf["technical_descriptor_key"]) == (
+        11,
+        71,
+        sk.TD_COMPLETED.key,
+    )
+    assert (irf["ring_count"], irf["ring_duration"], irf["talk_count"], irf["talk_duration"]) == (1, 5, 1, 40)
+    assert (irf["hold_count"], irf["hold_duration"]) == (1, 20)
+    assert (irf["after_call_work_count"], irf["after_call_work_duration"], irf["irf_anchor"]) == (1, 30, 1)
+    msf = only(facts, "mediation_segment_fact")
+    assert (msf["mediation_duration"], msf["resource_key"]) == (10, 501)
+    assert msf["technical_descriptor_key"] == sk.TD_DIVERTED.key
+    assert msf["target_ixn_resource_id"] == irf["interaction_resource_id"] == irf["interaction_resource_id"]
+    assert irf["mediation_segment_id"] == msf["mediation_segment_id"]
+    states = sorted(
+        (r["resource_state_key"], r.get("total_duration", -1)) for r in facts["sm_res_state_fact"].values()
+    )
+    assert states == [(1, -1), (1, 10), (3, 65), (4, 30)]  # the last READY is still open
+    assert not out.dead_letters and not state.interactions
+
+
+def test_abandoned_in_queue_and_unknown_agent_are_kept() -> None:
+    s = Stream()
+    s.voice("queued", 0, dn="8001", queue="Nowhere")
+    s.voice("abandoned", 42, dn="8001", queue="Nowhere")
+    s.agent("login", 0, agent="E404")
+    s.agent("not_ready", 0, agent="E404", reason_code="Mystery")
+    s.agent("logout", 50, agent="E404")
+    facts, _out, _state = run(s.records())
+    msf = only(facts, "mediation_segment_fact")
+    assert (msf["technical_descriptor_key"], msf["resource_key"]) == (sk.TD_ABANDONED_WHILE_QUEUED.key, -1)
+    assert only(facts, "interaction_fact")["end_ts"] - only(facts, "interaction_fact")["start_ts"] == 42
+    reason = only(facts, "sm_res_state_reason_fact")
+    assert (reason["resource_key"], reason["resource_state_reason_key"], reason["total_duration"]) == (
+        -1,
+        -1,
+        50,
+    )
+    assert only(facts, "sm_media_nrr_fact")["total_duration"] == 50
+    assert only(facts, "sm_res_session_fact")["total_duration"] == 50
+
+
+def test_late_duplicate_too_late_and_malformed_records() -> None:
+    s = Stream()
+    answered_call(s)
+    clean, _out, _ = run(s.records())
+    # 'held' (index 7) delivered after 'retrieved' and 'released': late but within the allowed lateness.
+    order = [0, 1, 2, 3, 4, 5, 6, 8, 9, 7, 10, 11, 11]
+    late, out, _ = run(s.records(order, extra=[(NAMES.voice_topic, b'{"event_id":')]))
+    assert late == clean
+    assert (out.stats["late"], out.stats["duplicates"], out.stats["malformed"]) == (1, 1, 1)
+    assert [d.reason.split(":")[0] for d in out.dead_letters] == ["malformed"]
+    # With a lateness of 5 s the same 'held' is 40 s behind: dead-lettered, the rest still applied.
+    strict, out, _ = run(s.records(order), GspConfig(allowed_lateness_ms=5_000, dedup_window_ms=5_000))
+    assert [d.reason.split(":")[0] for d in out.dead_letters] == ["too late"]
+    assert only(strict, "interaction_resource_fact")["hold_count"] == 0
+
+
+def test_timeout_closes_a_stale_interaction_and_dead_letters_its_stragglers() -> None:
+    s = Stream()
+    s.voice("queued", 0, dn="8001", queue="Sales")
+    s.voice("diverted", 5, dn="8001", queue="Sales", other_dn="1001", other_agent_id="E1")
+    s.voice("ringing", 5, agent_id="E1", place="P1")
+    s.voice("established", 8, agent_id="E1", place="P1")
+    s.voice("released", 4000, agent_id="E1", place="P1")
+    config = GspConfig(allowed_lateness_ms=1000, dedup_window_ms=1000, interaction_timeout_ms=600_000)
+    facts, out, state = run(s.records(), config)
+    irf = only(facts, "interaction_resource_fact")
+    assert (
+        irf["technical_descriptor_key"] == sk.TD_CLOSED_BY_TIMEOUT.key
+        and irf["end_ts"] == irf["start_ts"] + 3
+    )
+    assert only(facts, "interaction_fact")["active_flag"] == 0
+    assert out.stats["interactions_timed_out"] == 1
+    assert [d.reason for d in out.dead_letters] == ["event after its interaction c1 ended"]
+    assert not state.interactions
+
+
+def test_open_interactions_stay_in_state_across_a_checkpoint() -> None:
+    s = Stream()
+    answered_call(s)
+    records = s.records()
+    state = GspState(T)
+    first = Processor(state, None, RESOLVER).process(records[:7])  # up to 'established', nothing flushed
+    state = loads(dumps(state))
+    assert not state.interactions  # still pending: within the allowed lateness of the newest event
+    second = Processor(state, None, RESOLVER).process(records[7:], now_ms=FAR_FUTURE_MS)
+    assert final_facts(first.facts + second.facts) == run(records)[0]
+
+
+@pytest.fixture(scope="module")
+def simulation() -> Any:
+    return simulated("sim", hours=3)
+
+
+def test_one_seven_or_a_hundred_micro_batches_give_identical_facts(simulation: Any) -> None:
+    records = as_records("sim", simulation)
+    resolver = resolver_for(Roster.synthetic(12, seed=1))
+    results = []
+    for batches in (1, 7, 100):
+        state, facts, dead = GspState("sim"), [], []
+        size = -(-len(records) // batches)
+        for start in range(0, len(records), size):
+            state = loads(dumps(state))  # every batch starts from a checkpoint
+            out = Processor(state, None, resolver).process(records[start : start + size])
+            facts += out.facts
+            dead += out.dead_letters
+        facts += Processor(state, None, resolver).process([], now_ms=FAR_FUTURE_MS).facts
+        results.append((final_facts(facts), sorted(d.offset for d in dead)))
+    assert results[0] == results[1] == results[2]
+    reconcile("sim", simulation, results[0][0])
