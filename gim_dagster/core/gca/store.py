@@ -107,6 +107,10 @@ class SnapshotStore:
         self._put(f"{prefix}/manifest.json", json.dumps(manifest, indent=2).encode(), "application/json")
         return prefix
 
+    def read_dimension_keys(self, marker: Marker) -> pa.Table:
+        """Every Info Mart key version of every object of the snapshot the marker names."""
+        return self._get_table(f"{marker.snapshot_prefix}/dimension_keys.parquet")
+
     def read_snapshot(self, marker: Marker | None) -> Snapshot:
         """The snapshot the marker names (the empty snapshot 0 without a marker)."""
         if marker is None:

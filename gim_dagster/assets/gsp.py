@@ -1,0 +1,181 @@
+"""GSP in Dagster: the ``gsp_microbatch`` asset (per tenant) and the sensor that starts it on new raw records.
+
+All logic lives in ``gim_dagster.core.gsp``; ``run_microbatch`` documents the order of effects that makes a
+killed run safe to repeat. No ``from __future__ import annotations``: Dagster reads the annotations.
+"""
+
+import time
+from collections.abc import Iterator
+
+from confluent_kafka import Consumer
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    Config,
+    DagsterRunStatus,
+    Definitions,
+    MaterializeResult,
+    MetadataValue,
+    RunRequest,
+    RunsFilter,
+    SensorEvaluationContext,
+    SkipReason,
+    asset,
+    define_asset_job,
+    sensor,
+)
+from dagster_aws.s3 import S3Resource
+
+from gim_dagster.core.gca.store import SnapshotStore
+from gim_dagster.core.gsp import CheckpointStore, GspConfig, KeyResolver, run_microbatch
+from gim_dagster.core.gsp.gca_keys import resolver_from_gca
+from gim_dagster.core.kafka_io import has_new_records, topic_partitions
+from gim_dagster.core.naming import TenantNames
+from gim_dagster.partitions import run_tags, tenant_partitions
+from gim_dagster.resources import KafkaResource
+from gim_dagster.settings import Settings, resolve
+
+CHECKPOINT_TAG = "gim/gsp-checkpoint"
+BUSY = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+    DagsterRunStatus.CANCELING,
+]
+
+
+class GspRunConfig(Config):
+    idle_flush_seconds: int = 600
+    """Apply the events still held back for lateness once a raw partition has been silent this long (by the
+    broker's record timestamps). 0 releases everything the run has read: right when a window of traffic is
+    known to be complete (the demo), wrong while late events may still come."""
+
+
+def key_resolver(settings: Settings, s3: S3Resource, tenant: str) -> KeyResolver:
+    """Configuration keys from the tenant's latest GCA snapshot (empty before the first one)."""
+    prefix = f"{settings.s3.prefix}/{TenantNames(tenant).gca_snapshot_prefix}"
+    store = SnapshotStore(s3.get_client(), str(resolve(settings.s3.bucket)), prefix)
+    marker = store.read_marker()
+    if marker is None:
+        return KeyResolver()
+    return resolver_from_gca(store.read_snapshot(marker).tables, store.read_dimension_keys(marker))
+
+
+def checkpoint_store(settings: Settings, s3: S3Resource, tenant: str) -> CheckpointStore:
+    prefix = f"{settings.s3.prefix}/{TenantNames(tenant).gsp_checkpoint_prefix}"
+    return CheckpointStore(s3.get_client(), str(resolve(settings.s3.bucket)), prefix)
+
+
+def definitions(settings: Settings, settings_file: str) -> Definitions:
+    partitions = tenant_partitions(settings)
+
+    @asset(
+        name="gsp_microbatch",
+        partitions_def=partitions,
+        group_name="gsp",
+        deps=[AssetKey("gca_snapshot")],
+        kinds={"kafka", "s3"},
+        description="The tenant's raw events as Info Mart facts on <tenant>.gsp.facts; state in S3.",
+    )
+    def gsp_microbatch(
+        context: AssetExecutionContext, config: GspRunConfig, kafka: KafkaResource, s3: S3Resource
+    ) -> MaterializeResult:
+        tenant = context.partition_key
+        names = TenantNames(tenant)
+        kafka.ensure_topics([names.facts_topic, names.deadletter_topic])
+        resolver = key_resolver(settings, s3, tenant)
+        if not resolver.agents:
+            context.log.warning(f"{tenant}: no GCA snapshot yet: configuration keys resolve to unknown (-1)")
+        consumer = kafka.consumer()
+        try:
+            result = run_microbatch(
+                tenant,
+                consumer,
+                kafka.producer(),
+                checkpoint_store(settings, s3, tenant),
+                settings.dagster.gsp_batch_max_records,
+                config=GspConfig(idle_flush_ms=config.idle_flush_seconds * 1000),
+                resolver=resolver,
+                now_ms=int(time.time() * 1000),
+            )
+        finally:
+            consumer.close()
+        meta = result.metadata()
+        context.log.info(
+            f"{tenant}: {meta['records']} records, {sum(meta['facts_by_table'].values())} facts, "
+            f"{meta['dead_lettered']} dead letters, checkpoint {result.checkpoint_id}"
+        )
+        return MaterializeResult(
+            metadata={
+                **{
+                    k: meta[k]
+                    for k in ("records", "drained", "late", "duplicates", "dead_lettered", "checkpoint_id")
+                },
+                **{
+                    k: MetadataValue.json(meta[k])
+                    for k in ("offsets", "events_by_type", "facts_by_table", "stats")
+                },
+                "timings_s": MetadataValue.json({k: round(v, 3) for k, v in result.timings.items()}),
+            }
+        )
+
+    job = define_asset_job("gsp_microbatch_job", selection=[gsp_microbatch], partitions_def=partitions)
+
+    @sensor(
+        name="gsp_raw_events_sensor",
+        job=job,
+        minimum_interval_seconds=settings.dagster.sensor_interval_seconds,
+        description="Requests a gsp_microbatch run per tenant with new raw records and no GSP run under way.",
+    )
+    def gsp_raw_events_sensor(
+        context: SensorEvaluationContext, kafka: KafkaResource, s3: S3Resource
+    ) -> Iterator[RunRequest | SkipReason]:
+        consumer = kafka.consumer()
+        requested = False
+        try:
+            for tenant in settings.tenant_names:
+                request = _request_for(context, consumer, checkpoint_store(settings, s3, tenant), tenant)
+                if request is not None:
+                    requested = True
+                    yield request
+        finally:
+            consumer.close()
+        if not requested:
+            yield SkipReason("no tenant with new raw records and no GSP run under way")
+
+    return Definitions(assets=[gsp_microbatch], jobs=[job], sensors=[gsp_raw_events_sensor])
+
+
+def _request_for(
+    context: SensorEvaluationContext, consumer: Consumer, store: CheckpointStore, tenant: str
+) -> RunRequest | None:
+    """A run request if the tenant has new records and no GSP run queued or in progress.
+
+    The run key is the checkpoint the run starts from, so one checkpoint is processed once; after a failed run
+    from the same checkpoint the key names that run, so the sensor retries it once per failure.
+    """
+    tags = run_tags(tenant, "gsp")
+    runs = context.instance.get_run_records(
+        RunsFilter(tags={"gim/tenant-stage": tags["gim/tenant-stage"]}), limit=1
+    )
+    last = runs[0].dagster_run if runs else None
+    if last is not None and last.status in BUSY:
+        return None
+    pointer = store.pointer()
+    positions = dict.fromkeys(topic_partitions(consumer, TenantNames(tenant).raw_topics), 0)
+    at_eof: dict[tuple[str, int], bool] = {}
+    checkpoint = "start"
+    if pointer is not None:
+        positions.update(pointer.offsets)
+        at_eof, checkpoint = pointer.at_eof, pointer.checkpoint_id
+    if not positions or not has_new_records(consumer, positions, at_eof):
+        return None
+    run_key = f"{tenant}:{checkpoint}"
+    if (
+        last is not None
+        and last.status == DagsterRunStatus.FAILURE
+        and last.tags.get(CHECKPOINT_TAG) == checkpoint
+    ):
+        run_key += f":after-{last.run_id[:8]}"
+    return RunRequest(run_key=run_key, partition_key=tenant, tags={**tags, CHECKPOINT_TAG: checkpoint})
