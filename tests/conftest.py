@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,21 +36,38 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("pg_backend", backends, scope="session", indirect=True)
 
 
+@contextmanager
+def _private_state_dir() -> Iterator[Path]:
+    """A state directory for a local stack, outside pytest's tmp tree.
+
+    PostgreSQL runs as an unprivileged user that must traverse to its data directory; a pytest session that
+    starts meanwhile resets ``/tmp/pytest-of-<user>`` to mode 0700 (and rotates old session dirs away), which
+    made the server PANIC on its own pg_control.
+    """
+    state = Path(tempfile.mkdtemp(prefix="gim-test-state-"))
+    try:
+        yield state
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture()
+def state_dir() -> Iterator[Path]:
+    """A fresh state directory for a test's own local stack (`gim stack`, `gim dev`, `gim demo`)."""
+    with _private_state_dir() as state:
+        yield state
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[dict[str, str]]:
-    """The running local stack's connection environment (GIM_PG_SERVER_URL, GIM_KAFKA_…).
-
-    Its state lives outside pytest's rotating tmp dirs: a concurrent pytest session would otherwise delete
-    the data directory of this session's PostgreSQL while it runs.
-    """
-    state = Path(tempfile.mkdtemp(prefix="gim-test-stack-"))
-    local = LocalStack(state)
-    env = local.up()
-    try:
-        yield env
-    finally:
-        local.down()
-        shutil.rmtree(state, ignore_errors=True)
+    """The running local stack's connection environment (GIM_PG_SERVER_URL, GIM_KAFKA_…)."""
+    with _private_state_dir() as state:
+        local = LocalStack(state)
+        env = local.up()
+        try:
+            yield env
+        finally:
+            local.down()
 
 
 @pytest.fixture(scope="session")

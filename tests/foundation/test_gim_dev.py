@@ -28,8 +28,8 @@ def _graphql(port: int) -> dict | None:
         return None
 
 
-def test_gim_dev_serves_the_ui_on_dagster_postgres_storage(tmp_path: Path) -> None:
-    state = tmp_path / "state"
+def test_gim_dev_serves_the_ui_on_dagster_postgres_storage(tmp_path: Path, state_dir: Path) -> None:
+    state = state_dir
     port = free_port()
     env = {**os.environ, "GIM_STATE_DIR": str(state), "GIM_SETTINGS": str(ROOT / "gim.yaml")}
     proc = subprocess.Popen(

@@ -17,8 +17,8 @@ def _answers_all(stack: LocalStack) -> bool:
     return all(s.running and s.answers for s in stack.status())
 
 
-def test_up_down_twice_and_data_survives(tmp_path: Path) -> None:
-    stack = LocalStack(tmp_path / "state")
+def test_up_down_twice_and_data_survives(state_dir: Path) -> None:
+    stack = LocalStack(state_dir)
     for round_ in range(2):
         env = stack.up()
         assert _answers_all(stack)
@@ -36,8 +36,8 @@ def test_up_down_twice_and_data_survives(tmp_path: Path) -> None:
         assert not stack.env_file.exists()
 
 
-def test_up_replaces_a_crashed_service(tmp_path: Path) -> None:
-    stack = LocalStack(tmp_path / "state")
+def test_up_replaces_a_crashed_service(state_dir: Path) -> None:
+    stack = LocalStack(state_dir)
     stack.up()
     try:
         before = {s.name: s.pid for s in stack.status()}
@@ -67,8 +67,8 @@ def test_down_never_signals_a_process_it_did_not_start(tmp_path: Path) -> None:
         stranger.kill()
 
 
-def test_cli_stack_up_status_down(tmp_path: Path) -> None:
-    env = {"GIM_STATE_DIR": str(tmp_path / "cli-state"), "PATH": str(Path(sys.executable).parent)}
+def test_cli_stack_up_status_down(state_dir: Path) -> None:
+    env = {"GIM_STATE_DIR": str(state_dir), "PATH": str(Path(sys.executable).parent)}
     gim = [sys.executable, "-m", "gim_dagster.cli"]
     for argv, code in (
         (["stack", "up"], 0),

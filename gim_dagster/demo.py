@@ -1,0 +1,333 @@
+"""`gim demo`: the main job end to end on the local stack, through the real Dagster instance.
+
+For every tenant of the settings file: seed (first run) or mutate (later runs) its Configuration DB, simulate
+the next window of traffic with duplicates, late and malformed events, then materialize through Dagster
+``gca_snapshot`` → ``gsp_microbatch`` (until the raw topics are drained) → ``infomart_load`` (until the facts
+topic is drained) → ``infomart_maintenance`` → ``gim_export``. Afterwards the Info Mart is reconciled against
+every ledger the demo wrote for the tenant, and the exports are verified by importing them into a fresh
+target database and comparing table by table. Runs land in the stack's Dagster instance, so `gim dev` shows
+them.
+
+The demo keeps its own state in ``<state dir>/demo``: where the next window starts and which broker and S3
+processes it ran against. Tansu and moto keep data in memory; when either was restarted, the topics,
+checkpoints and exports behind the Info Marts are gone, so the demo starts its tenants afresh (and says so).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pyarrow as pa
+import sqlalchemy as sa
+from dagster import AssetsDefinition, DagsterInstance, Definitions, materialize
+
+from gim_dagster.core.configdb.roster import load_roster
+from gim_dagster.core.configdb.schema import create_schema
+from gim_dagster.core.configdb.seed import SeedError, SeedSpec, mutate_config, seed_config
+from gim_dagster.core.export.importer import import_exports, open_source
+from gim_dagster.core.export.target_schema import target_schema_sql
+from gim_dagster.core.infomart.tables import EXPORTED_TABLES, FACT_TABLES
+from gim_dagster.core.kafka_io import read_range, topic_partitions
+from gim_dagster.core.naming import TenantNames
+from gim_dagster.core.reconcile import reconcile
+from gim_dagster.core.sim import TrafficParams, simulate
+from gim_dagster.core.sim.ledger import TABLES, Ledger
+from gim_dagster.core.sim.sinks import produce
+from gim_dagster.definitions import build_definitions
+from gim_dagster.partitions import run_tags
+from gim_dagster.resources import KafkaResource, PostgresResource
+from gim_dagster.resources.postgres import ensure_database
+from gim_dagster.settings import Settings, load_settings, resolve, settings_path, state_dir
+from gim_dagster.stack import LocalStack
+
+Say = Callable[[str], None]
+MAX_ROUNDS = 200
+NEXT_WINDOW_GAP_S = 600
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    hours: float = 3.0
+    agents: int = 16
+    calls_per_hour: float = 90.0
+    chats_per_hour: float = 20.0
+    emails_per_hour: float = 6.0
+    duplicates: float = 0.02
+    late: float = 0.02
+    malformed: float = 0.005
+    seed: int = 1
+
+
+@dataclass
+class TenantSummary:
+    tenant: str
+    window: str
+    records_produced: int
+    interactions: int
+    facts: dict[str, int]
+    dead_lettered: int
+    malformed_injected: int
+    reconciliation: dict[str, Any]
+    differences: int
+    export_folders: int
+    export_verified: bool
+    export_problems: list[str] = field(default_factory=list)
+    runs: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.differences == 0 and self.export_verified and self.dead_lettered == self.malformed_injected
+        )
+
+
+class Demo:
+    def __init__(self, options: DemoOptions, say: Say) -> None:
+        self.options = options
+        self.say = say
+        self.stack = LocalStack(state_dir())
+        self.home = self.stack.state_dir / "demo"
+
+    def run(self) -> list[TenantSummary]:
+        env = self.stack.up()
+        os.environ.update(env)  # the resources' EnvVar settings read the stack that is up now
+        settings_file = str(settings_path().resolve())
+        settings = load_settings(settings_file)
+        state = self._state(settings)
+        defs = build_definitions(settings_file)
+        instance = DagsterInstance.get()
+        summaries = []
+        for number, tenant in enumerate(settings.tenant_names):
+            summaries.append(self._tenant(settings, settings_file, defs, instance, state, tenant, number))
+            self._save_state(state)
+        return summaries
+
+    # ---- state ---------------------------------------------------------------------------------------
+    def _state(self, settings: Settings) -> dict[str, Any]:
+        file = self.home / "state.json"
+        services = {s.name: [s.pid] for s in self.stack.status() if s.name in ("kafka", "s3")}
+        state = json.loads(file.read_text()) if file.exists() else {}
+        if state and state.get("services") != services:
+            self.say(
+                "the broker or S3 restarted since the last demo (they keep data in memory): starting afresh"
+            )
+            self._reset(settings)
+            state = {}
+        state.setdefault("tenants", {})
+        state["services"] = services
+        return state
+
+    def _save_state(self, state: dict[str, Any]) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "state.json").write_text(json.dumps(state, indent=2, sort_keys=True))
+
+    def _reset(self, settings: Settings) -> None:
+        server = str(resolve(settings.postgres.server_url))
+        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for tenant in settings.tenant_names:
+                names = TenantNames(tenant)
+                for db in (names.configdb_name, names.infomart_name, f"gim_demo_target_{tenant}"):
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    # ---- one tenant ----------------------------------------------------------------------------------------
+    def _tenant(
+        self,
+        settings: Settings,
+        settings_file: str,
+        defs: Definitions,
+        instance: DagsterInstance,
+        state: dict[str, Any],
+        tenant: str,
+        number: int,
+    ) -> TenantSummary:
+        names = TenantNames(tenant)
+        postgres = PostgresResource(settings_file=settings_file)
+        kafka = KafkaResource(bootstrap_servers=str(resolve(settings.kafka.bootstrap_servers)))
+        tstate = state["tenants"].setdefault(tenant, {"runs": 0, "next_start": _first_start().isoformat()})
+        run_no = tstate["runs"] + 1
+        configdb = postgres.configdb_engine(tenant)
+        self._configure(configdb, tenant, run_no, self.options.seed * 100 + number)
+
+        start = datetime.fromisoformat(tstate["next_start"])
+        params = TrafficParams(
+            tenant=tenant,
+            start=start,
+            hours=self.options.hours,
+            calls_per_hour=self.options.calls_per_hour,
+            chats_per_hour=self.options.chats_per_hour,
+            emails_per_hour=self.options.emails_per_hour,
+            seed=(self.options.seed * 100 + number) * 1000 + run_no,
+            duplicates=self.options.duplicates,
+            late=self.options.late,
+            malformed=self.options.malformed,
+            shifts="window",
+            daily_shape=False,
+        )
+        self.say(f"{tenant}: simulating {self.options.hours:g} h from {start:%Y-%m-%d %H:%M} UTC")
+        sim = simulate(load_roster(configdb), params)
+        kafka.ensure_topics(list(names.raw_topics))
+        produced = produce(kafka.producer(), sim.records, names)
+        sim.ledger.write(self.home / tenant / f"run-{run_no:03d}")
+
+        runs = self._pipeline(defs, instance, tenant)
+        tstate["runs"] = run_no
+        tstate["next_start"] = _after(sim.ledger).isoformat()
+
+        ledger = _all_ledgers(self.home / tenant)
+        infomart = postgres.infomart_engine(tenant)
+        with infomart.connect() as conn:
+            result = reconcile(tenant, ledger, conn)
+            facts = {
+                t.name: conn.execute(sa.text(f"SELECT count(*) FROM {t.name}")).scalar_one()
+                for t in FACT_TABLES
+            }
+        folders, verified, problems = self._verify_exports(settings, tenant, infomart)
+        malformed = sum(1 for f in ledger["faults"].to_pylist() if f["kind"] == "malformed")
+        return TenantSummary(
+            tenant=tenant,
+            window=f"{start:%Y-%m-%d %H:%M} + {self.options.hours:g} h",
+            records_produced=produced,
+            interactions=ledger["interactions"].num_rows,
+            facts=facts,
+            dead_lettered=_count_records(kafka, names.deadletter_topic),
+            malformed_injected=malformed,
+            reconciliation=result.summary(),
+            differences=result.differences,
+            export_folders=folders,
+            export_verified=verified,
+            export_problems=problems,
+            runs=runs,
+        )
+
+    def _configure(self, configdb: sa.Engine, tenant: str, run_no: int, seed: int) -> None:
+        create_schema(configdb)
+        try:
+            counts = seed_config(configdb, SeedSpec(tenant, self.options.agents, 4, 6, seed=seed))
+            self.say(f"{tenant}: seeded the Configuration DB ({counts.get('cfg_person', 0)} persons)")
+        except SeedError:
+            changes = mutate_config(configdb, seed=seed * 1000 + run_no, changes=3)
+            self.say(f"{tenant}: configuration changes: {'; '.join(changes)}")
+
+    def _pipeline(self, defs: Definitions, instance: DagsterInstance, tenant: str) -> dict[str, int]:
+        """Materialize each stage through the instance; repeat the Kafka-driven ones until drained."""
+        runs: dict[str, int] = {}
+        for asset, stage, repeat, config in (
+            ("gca_snapshot", "gca", False, None),
+            # The window just simulated is complete: release what GSP holds back for late events.
+            ("gsp_microbatch", "gsp", True, {"idle_flush_seconds": 0}),
+            ("infomart_load", "load", True, None),
+            ("infomart_maintenance", "maintenance", False, None),
+            ("gim_export", "export", False, {"max_folders": 100}),
+        ):
+            assets_def = defs.resolve_assets_def(asset)
+            for _ in range(MAX_ROUNDS if repeat else 1):
+                metadata = _materialize(assets_def, instance, tenant, stage, config)
+                runs[asset] = runs.get(asset, 0) + 1
+                if not repeat or metadata.get("drained", True):
+                    break
+            self.say(f"{tenant}: {asset} ({runs[asset]} run{'s' if runs[asset] > 1 else ''})")
+        return runs
+
+    def _verify_exports(
+        self, settings: Settings, tenant: str, infomart: sa.Engine
+    ) -> tuple[int, bool, list[str]]:
+        """Import every export folder into a fresh target and compare it with the Info Mart table by table."""
+        bucket = str(resolve(settings.s3.bucket))
+        prefix = f"{settings.s3.prefix}/{TenantNames(tenant).export_prefix}"
+        client = boto3.client("s3", endpoint_url=resolve(settings.s3.endpoint_url))
+        server = str(resolve(settings.postgres.server_url))
+        target_url = sa.make_url(server).set(database=f"gim_demo_target_{tenant}")
+        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target_url.database}" WITH (FORCE)'))
+        admin.dispose()
+        target = sa.create_engine(ensure_database(target_url.render_as_string(hide_password=False)))
+        try:
+            with target.begin() as conn:
+                conn.exec_driver_sql(target_schema_sql("postgresql"))
+            with tempfile.TemporaryDirectory(prefix="gim-demo-import-") as scratch:
+                source = open_source(f"s3://{bucket}/{prefix}", Path(scratch), client)
+                imported = import_exports(source, target, settings.tenant(tenant).export.encoding)
+            problems = _compare_tables(infomart, target)
+        finally:
+            target.dispose()
+        return len(imported.applied), not problems, problems
+
+
+def _materialize(
+    assets_def: AssetsDefinition, instance: DagsterInstance, tenant: str, stage: str, config: dict | None
+) -> dict[str, Any]:
+    name = assets_def.key.to_user_string()
+    run_config = {"ops": {name: {"config": config}}} if config else None
+    result = materialize(
+        [assets_def],
+        instance=instance,
+        partition_key=tenant,
+        tags=run_tags(tenant, stage),
+        run_config=run_config,
+        raise_on_error=True,
+    )
+    events = result.asset_materializations_for_node(name)
+    return {k: v.value for k, v in events[0].metadata.items()} if events else {}
+
+
+def _compare_tables(infomart: sa.Engine, target: sa.Engine) -> list[str]:
+    """Exported tables must hold the same rows in the target as in the Info Mart (by content hash)."""
+    problems = []
+    for table in EXPORTED_TABLES:
+        columns = ", ".join(c.name for c in table.columns)
+        sql = f"SELECT count(*), coalesce(sum(hashtext(row({columns})::text)::bigint), 0) FROM {table.name}"
+        with infomart.connect() as a, target.connect() as b:
+            mart, copy = a.execute(sa.text(sql)).one(), b.execute(sa.text(sql)).one()
+        if tuple(mart) != tuple(copy):
+            problems.append(
+                f"{table.name}: Info Mart {mart[0]} rows, imported {copy[0]} rows (or contents differ)"
+            )
+    return problems
+
+
+def _count_records(kafka: KafkaResource, topic: str) -> int:
+    consumer = kafka.consumer()
+    try:
+        start = dict.fromkeys(topic_partitions(consumer, [topic]), 0)
+        return len(read_range(consumer, start, max_records=10_000_000).records)
+    finally:
+        consumer.close()
+
+
+def _all_ledgers(directory: Path) -> dict[str, pa.Table]:
+    ledgers = [Ledger.read(run) for run in sorted(directory.glob("run-*"))]
+    return {name: pa.concat_tables([lg.tables[name] for lg in ledgers]) for name in TABLES}
+
+
+def _after(ledger: Ledger) -> datetime:
+    """Where the next window starts: past the last event of this one (agents finish work after the window
+    closes) by more than GSP's allowed lateness, so its events are never taken for late ones."""
+    ends = [
+        max(ledger.tables[name].column(column).to_pylist() or [0])
+        for name, column in (
+            ("interactions", "end_s"),
+            ("agent_sessions", "logout_s"),
+            ("agent_states", "end_s"),
+        )
+    ]
+    minute = (max(ends) + NEXT_WINDOW_GAP_S) // 60 * 60 + 60
+    return datetime.fromtimestamp(minute, UTC)
+
+
+def _first_start() -> datetime:
+    """Yesterday 08:00 UTC: inside the default DATE_TIME range and partitions, and fully in the past."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=1) + timedelta(hours=8)
