@@ -14,7 +14,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 demo: $(BIN)/.installed
-	$(BIN)/gim dev
+	$(BIN)/gim demo
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q

@@ -15,10 +15,11 @@ from gim_dagster import __version__
 from gim_dagster.commands import configdb as configdb_commands
 from gim_dagster.commands import export as export_commands
 from gim_dagster.commands import infomart as infomart_commands
+from gim_dagster.commands import metrics as metrics_commands
 from gim_dagster.commands import simulate_config, simulate_traffic
 from gim_dagster.core.export.importer import ImportRefused
 from gim_dagster.settings import SettingsError, apply_stack_env, load_settings, settings_path, state_dir
-from gim_dagster.stack import LocalStack, StackError
+from gim_dagster.stack import LocalStack, MetricsEndpoints, StackError
 
 app = typer.Typer(
     help="gim-dagster: contact-centre historical reporting on Dagster.",
@@ -35,6 +36,9 @@ app.command("import")(export_commands.import_command)
 simulate_app = typer.Typer(help="Simulated configuration and traffic, with a ground-truth ledger.")
 simulate_app.command("traffic")(simulate_traffic.traffic)
 simulate_app.command("config")(simulate_config.simulate_config)
+metrics_app = typer.Typer(help="Prometheus endpoints: GSP (9249) and GIM (8249).", no_args_is_help=True)
+metrics_app.command("serve")(metrics_commands.serve)
+app.add_typer(metrics_app, name="metrics")
 configdb_app = typer.Typer(help="The tenants' Configuration Databases.", no_args_is_help=True)
 configdb_app.command("init")(configdb_commands.configdb_init)
 app.add_typer(configdb_app, name="configdb")
@@ -88,13 +92,27 @@ def settings_check(
         typer.echo(f"{name}: time zone {tenant.time_zone}, retention {tenant.retention_days} days")
 
 
+MetricsOption = Annotated[
+    bool, typer.Option("--metrics/--no-metrics", help="Also serve the Prometheus endpoints (9249/8249).")
+]
+
+
+def metrics_endpoints(enabled: bool) -> MetricsEndpoints | None:
+    """The metrics process to start with the stack, on the settings file's ports (None: not wanted)."""
+    if not enabled:
+        return None
+    settings = load_settings()
+    path = str(settings_path().resolve())
+    return MetricsEndpoints(path, settings.metrics.gsp_port, settings.metrics.gim_port)
+
+
 @stack_app.command("up")
-def stack_up() -> None:
+def stack_up(metrics: MetricsOption = True) -> None:
     """Start the local services that are not running (idempotent) and write .gim/stack.env."""
     stack = LocalStack(state_dir())
     try:
         with console.status("starting the local stack…"):
-            stack.up()
+            stack.up(metrics_endpoints(metrics))
     except StackError as exc:
         raise fail(str(exc)) from None
     _print_status(stack)
@@ -141,6 +159,7 @@ def demo(
     calls_per_hour: Annotated[float, typer.Option(help="Inbound calls per hour.")] = 90.0,
     seed: Annotated[int, typer.Option(help="Random seed of configuration and traffic.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    metrics: MetricsOption = True,
 ) -> None:
     """The main job end to end on the local stack: simulate, GCA, GSP, load, maintain, export; reconcile."""
     import dataclasses
@@ -151,7 +170,8 @@ def demo(
 
     options = DemoOptions(hours=hours, agents=agents, calls_per_hour=calls_per_hour, seed=seed)
     began = time.perf_counter()
-    summaries = Demo(options, say=lambda text: console.print(text, highlight=False)).run()
+    demo_run = Demo(options, say=lambda text: console.print(text, highlight=False))
+    summaries = demo_run.run(metrics_endpoints(metrics))
     elapsed = time.perf_counter() - began
     ok = all(s.ok for s in summaries)
     if as_json:
@@ -212,16 +232,13 @@ def _mark(good: bool, text: str) -> str:
 def dev(
     port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
     host: Annotated[str, typer.Option(help="Address the Dagster UI listens on.")] = "127.0.0.1",
+    metrics: MetricsOption = True,
 ) -> None:
     """Bring the stack up and run `dagster dev` against it (UI at http://127.0.0.1:3000)."""
-    try:
-        load_settings()
-    except SettingsError as exc:
-        raise fail(str(exc)) from None
     stack = LocalStack(state_dir())
     try:
         with console.status("starting the local stack…"):
-            env = stack.up()
+            env = stack.up(metrics_endpoints(metrics))
     except StackError as exc:
         raise fail(str(exc)) from None
     child_env = {**os.environ, **env, "GIM_SETTINGS": str(settings_path().resolve())}

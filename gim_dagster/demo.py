@@ -47,7 +47,7 @@ from gim_dagster.partitions import run_tags
 from gim_dagster.resources import KafkaResource, PostgresResource
 from gim_dagster.resources.postgres import ensure_database
 from gim_dagster.settings import Settings, load_settings, resolve, settings_path, state_dir
-from gim_dagster.stack import LocalStack
+from gim_dagster.stack import LocalStack, MetricsEndpoints
 
 Say = Callable[[str], None]
 MAX_ROUNDS = 200
@@ -97,8 +97,8 @@ class Demo:
         self.stack = LocalStack(state_dir())
         self.home = self.stack.state_dir / "demo"
 
-    def run(self) -> list[TenantSummary]:
-        env = self.stack.up()
+    def run(self, metrics: MetricsEndpoints | None = None) -> list[TenantSummary]:
+        env = self.stack.up(metrics)
         os.environ.update(env)  # the resources' EnvVar settings read the stack that is up now
         settings_file = str(settings_path().resolve())
         settings = load_settings(settings_file)

@@ -35,6 +35,7 @@ S3_ACCESS_KEY = "gim-local"
 S3_SECRET_KEY = "gim-local-secret"
 DAGSTER_DB = "dagster"
 SERVICES = ("postgres", "kafka", "s3")
+METRICS = "metrics"
 
 
 class StackError(RuntimeError):
@@ -59,6 +60,15 @@ class ServiceRecord:
             return proc
         except psutil.Error:
             return None
+
+
+@dataclass(frozen=True)
+class MetricsEndpoints:
+    """The Prometheus process started with the stack (`gim metrics serve`) and where it listens."""
+
+    settings_file: str
+    gsp_port: int
+    gim_port: int
 
 
 @dataclass(frozen=True)
@@ -122,7 +132,7 @@ class LocalStack:
         tmp.replace(self.record_file)
 
     # ---- lifecycle ---------------------------------------------------------------------------------------
-    def up(self) -> dict[str, str]:
+    def up(self, metrics: MetricsEndpoints | None = None) -> dict[str, str]:
         """Start whatever is not running; return the connection environment (also written to stack.env)."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(exist_ok=True)
@@ -137,13 +147,17 @@ class LocalStack:
         env = self.environment(records)
         self._ensure_dagster_storage(env)
         self._write_env(env)
+        rec = records.get(METRICS)
+        if metrics is not None and (rec is None or rec.process() is None):
+            records[METRICS] = self._start_metrics(metrics, env)
+            self._write_records(records)
         return env
 
     def down(self) -> list[str]:
         """Stop the recorded processes that are still the ones started; return the names stopped."""
         records = self._read_records()
         stopped = []
-        for name in reversed(SERVICES):
+        for name in (METRICS, *reversed(SERVICES)):
             rec = records.pop(name, None)
             if rec is None:
                 continue
@@ -159,7 +173,7 @@ class LocalStack:
     def status(self) -> list[ServiceStatus]:
         records = self._read_records()
         result = []
-        for name in SERVICES:
+        for name in SERVICES + ((METRICS,) if METRICS in records else ()):
             rec = records.get(name)
             running = rec is not None and rec.process() is not None
             result.append(
@@ -198,10 +212,18 @@ class LocalStack:
         self.env_file.write_text("\n".join(lines) + "\n")
 
     # ---- services ----------------------------------------------------------------------------------------
-    def _spawn(self, name: str, argv: list[str], port: int, user: str | None = None) -> ServiceRecord:
+    def _spawn(
+        self,
+        name: str,
+        argv: list[str],
+        port: int,
+        user: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> ServiceRecord:
         log = (self.log_dir / f"{name}.log").open("ab")
         proc = subprocess.Popen(
             argv,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -298,6 +320,22 @@ class LocalStack:
         port = previous_port if previous_port and not port_answers(previous_port) else free_port()
         argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
         return self._spawn("s3", argv, port)
+
+    def _start_metrics(self, metrics: MetricsEndpoints, env: dict[str, str]) -> ServiceRecord:
+        argv = [
+            sys.executable,
+            "-m",
+            "gim_dagster.cli",
+            "metrics",
+            "serve",
+            "--settings",
+            metrics.settings_file,
+            "--gsp-port",
+            str(metrics.gsp_port),
+            "--gim-port",
+            str(metrics.gim_port),
+        ]
+        return self._spawn(METRICS, argv, metrics.gsp_port, env={**os.environ, **env})
 
     # ---- provisioning --------------------------------------------------------------------------------------
     def _ensure_s3_bucket(self, port: int) -> None:

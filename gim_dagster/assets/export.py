@@ -17,6 +17,7 @@ from dagster import (
     AssetKey,
     Config,
     DailyPartitionsDefinition,
+    DefaultScheduleStatus,
     Definitions,
     MaterializeResult,
     MetadataValue,
@@ -162,6 +163,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
 
 def _tenant_schedule(job: object, tenant: ResolvedTenant) -> ScheduleDefinition:
     @schedule(
+        default_status=DefaultScheduleStatus.RUNNING,
         name=_schedule_name(tenant.name),
         job=job,
         cron_schedule=tenant.export.cron,

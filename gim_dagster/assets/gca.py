@@ -16,6 +16,8 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     Config,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
     Definitions,
     MaterializeResult,
     MetadataValue,
@@ -134,6 +136,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
     job = define_asset_job("gca_snapshot_job", selection=[gca_snapshot], partitions_def=partitions)
 
     @sensor(
+        default_status=DefaultSensorStatus.RUNNING,
         name="gca_config_change_sensor",
         job=job,
         minimum_interval_seconds=settings.dagster.sensor_interval_seconds,
@@ -163,6 +166,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
             yield SkipReason("no Configuration DB change")
 
     @schedule(
+        default_status=DefaultScheduleStatus.RUNNING,
         name="gca_reconcile_schedule",
         job=job,
         cron_schedule=settings.dagster.gca_reconcile_cron,

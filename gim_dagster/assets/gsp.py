@@ -13,6 +13,7 @@ from dagster import (
     AssetKey,
     Config,
     DagsterRunStatus,
+    DefaultSensorStatus,
     Definitions,
     MaterializeResult,
     MetadataValue,
@@ -123,6 +124,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
     job = define_asset_job("gsp_microbatch_job", selection=[gsp_microbatch], partitions_def=partitions)
 
     @sensor(
+        default_status=DefaultSensorStatus.RUNNING,
         name="gsp_raw_events_sensor",
         job=job,
         minimum_interval_seconds=settings.dagster.sensor_interval_seconds,

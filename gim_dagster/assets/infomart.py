@@ -18,6 +18,8 @@ from dagster import (
     AssetKey,
     AssetRecordsFilter,
     DagsterRunStatus,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
     Definitions,
     MaterializeResult,
     MetadataValue,
@@ -178,6 +180,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
     )
 
     @sensor(
+        default_status=DefaultSensorStatus.RUNNING,
         name="infomart_load_sensor",
         job=load_job,
         minimum_interval_seconds=settings.dagster.sensor_interval_seconds,
@@ -223,6 +226,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         return RunRequest(run_key=run_key, partition_key=tenant, tags=tags)
 
     @schedule(
+        default_status=DefaultScheduleStatus.RUNNING,
         name="infomart_maintenance_schedule",
         job=maintenance_job,
         cron_schedule=settings.dagster.maintenance_cron,

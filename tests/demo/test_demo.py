@@ -30,6 +30,7 @@ def _demo(env: dict[str, str]) -> dict:
         "--calls-per-hour",
         "40",
         "--json",
+        "--no-metrics",
     ]
     result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert result.stdout.strip(), result.stderr[-4000:]

@@ -33,7 +33,7 @@ def test_gim_dev_serves_the_ui_on_dagster_postgres_storage(tmp_path: Path, state
     port = free_port()
     env = {**os.environ, "GIM_STATE_DIR": str(state), "GIM_SETTINGS": str(ROOT / "gim.yaml")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gim_dagster.cli", "dev", "--port", str(port)],
+        [sys.executable, "-m", "gim_dagster.cli", "dev", "--port", str(port), "--no-metrics"],
         env=env,
         cwd=tmp_path,
         start_new_session=True,

@@ -71,7 +71,7 @@ def test_cli_stack_up_status_down(state_dir: Path) -> None:
     env = {"GIM_STATE_DIR": str(state_dir), "PATH": str(Path(sys.executable).parent)}
     gim = [sys.executable, "-m", "gim_dagster.cli"]
     for argv, code in (
-        (["stack", "up"], 0),
+        (["stack", "up", "--no-metrics"], 0),
         (["stack", "status"], 0),
         (["stack", "down"], 0),
         (["stack", "status"], 1),
@@ -79,3 +79,24 @@ def test_cli_stack_up_status_down(state_dir: Path) -> None:
         result = subprocess.run(gim + argv, env=env, capture_output=True, text=True, timeout=120)
         assert result.returncode == code, (argv, result.stdout, result.stderr)
     assert "postgres" in result.stdout and "no" in result.stdout
+
+
+def test_metrics_process_starts_and_stops_with_the_stack(state_dir: Path) -> None:
+    import urllib.request
+
+    from gim_dagster.stack import MetricsEndpoints, free_port
+
+    settings = Path(__file__).parents[2] / "gim.yaml"
+    endpoints = MetricsEndpoints(str(settings), free_port(), free_port())
+    stack = LocalStack(state_dir)
+    try:
+        stack.up(endpoints)
+        assert stack.up(endpoints)  # idempotent: the running metrics process is kept
+        metrics = next(s for s in stack.status() if s.name == "metrics")
+        assert metrics.running and metrics.answers
+        for port in (endpoints.gsp_port, endpoints.gim_port):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+                assert b"gim_" in response.read()
+    finally:
+        assert "metrics" in stack.down()
+    assert not psutil.pid_exists(metrics.pid) or psutil.Process(metrics.pid).status() == "zombie"
