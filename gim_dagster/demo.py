@@ -28,7 +28,15 @@ from typing import Any
 import boto3
 import pyarrow as pa
 import sqlalchemy as sa
-from dagster import AssetsDefinition, DagsterInstance, Definitions, materialize
+from dagster import (
+    AssetKey,
+    AssetObservation,
+    AssetsDefinition,
+    DagsterInstance,
+    Definitions,
+    MetadataValue,
+    materialize,
+)
 
 from gim_dagster.core.configdb.roster import load_roster
 from gim_dagster.core.configdb.schema import create_schema
@@ -38,7 +46,7 @@ from gim_dagster.core.export.target_schema import target_schema_sql
 from gim_dagster.core.infomart.tables import EXPORTED_TABLES, FACT_TABLES
 from gim_dagster.core.kafka_io import read_range, topic_partitions
 from gim_dagster.core.naming import TenantNames
-from gim_dagster.core.reconcile import reconcile
+from gim_dagster.core.reconcile import Reconciliation, reconcile
 from gim_dagster.core.sim import TrafficParams, simulate
 from gim_dagster.core.sim.ledger import TABLES, Ledger
 from gim_dagster.core.sim.sinks import produce
@@ -193,6 +201,7 @@ class Demo:
                 t.name: conn.execute(sa.text(f"SELECT count(*) FROM {t.name}")).scalar_one()
                 for t in FACT_TABLES
             }
+        _record_reconciliation(instance, tenant, result)
         folders, verified, problems = self._verify_exports(settings, tenant, infomart)
         malformed = sum(1 for f in ledger["faults"].to_pylist() if f["kind"] == "malformed")
         return TenantSummary(
@@ -281,6 +290,20 @@ def _materialize(
     )
     events = result.asset_materializations_for_node(name)
     return {k: v.value for k, v in events[0].metadata.items()} if events else {}
+
+
+def _record_reconciliation(instance: DagsterInstance, tenant: str, result: Reconciliation) -> None:
+    """Show the reconciliation in the UI, as an observation of the tenant's Info Mart load partition."""
+    observation = AssetObservation(
+        asset_key=AssetKey("infomart_load"),
+        partition=tenant,
+        description="gim demo: Info Mart reconciled against the simulator's ground-truth ledger",
+        metadata={
+            "reconciliation_differences": result.differences,
+            "reconciliation": MetadataValue.json(result.summary()),
+        },
+    )
+    instance.report_runless_asset_event(observation)
 
 
 def _compare_tables(infomart: sa.Engine, target: sa.Engine) -> list[str]:

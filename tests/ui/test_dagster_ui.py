@@ -281,6 +281,8 @@ def test_tenant_partition_shows_its_materialization_metadata(page: Page, demo_ui
         expect(page.get_by_text(key, exact=True).first).to_be_visible()
     expect(page.get_by_text(re.compile(r'"interaction_fact": \d+')).first).to_be_visible()
     expect(page.get_by_text(re.compile(rf'"{TENANT}\.gsp\.facts\[0\]": \d+')).first).to_be_visible()
+    # The demo's reconciliation against the simulator's ledger, recorded as an observation of the partition.
+    expect(page.get_by_text("reconciliation_differences", exact=True).first).to_be_visible()
     for other in demo_ui.tenants:
         if other != TENANT:  # the page shows this tenant's offsets, not another's
             expect(page.get_by_text(f"{other}.gsp.facts[0]")).to_have_count(0)
