@@ -10,6 +10,7 @@ This module and ``resources/`` are the only places that read ``os.environ``.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from gim_dagster.core.naming import TenantNames, check_tenant_name
 
 SETTINGS_ENV = "GIM_SETTINGS"
+CUSTOM_TABLE_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 DEFAULT_SETTINGS_FILE = "gim.yaml"
 
 
@@ -87,6 +89,16 @@ class ExportSettings(_Strict):
     local_dir: str | None = None
     use_views: bool = False
     start_date: str | None = None  # restart the stream from this date (YYYY-MM-DD), None: from the beginning
+    # Custom user-data tables of the Info Mart to export too (each with a primary key and the two audit keys).
+    custom_tables: list[str] = []
+
+    @field_validator("custom_tables")
+    @classmethod
+    def _plain_identifiers(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not CUSTOM_TABLE_RE.fullmatch(name):
+                raise ValueError(f"custom table {name!r}: use a lower-case unquoted identifier (a-z, 0-9, _)")
+        return value
 
     @field_validator("encoding")
     @classmethod

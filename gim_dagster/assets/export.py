@@ -65,7 +65,12 @@ def _destinations(settings: Settings, tenant: ResolvedTenant, s3: S3Resource) ->
 def _options(tenant: ResolvedTenant) -> ExportOptions:
     export = tenant.export
     start = parse_day(export.start_date) if export.start_date else None
-    return ExportOptions(encoding=export.encoding, use_views=export.use_views, start_date=start)
+    return ExportOptions(
+        encoding=export.encoding,
+        use_views=export.use_views,
+        start_date=start,
+        custom_tables=tuple(export.custom_tables),
+    )
 
 
 def _infomart(postgres: PostgresResource, tenant: ResolvedTenant) -> sa.Engine:

@@ -43,6 +43,10 @@ def test_bad_tenant_names_are_refused(name: str) -> None:
             "defaults:\n  export:\n    encoding: klingon\ntenants:\n  - name: a\n",
             "t.yaml:3: defaults.export.encoding:",
         ),
+        (
+            "tenants:\n  - name: a\n    export:\n      custom_tables: [Notes-2]\n",
+            "t.yaml:4: tenants[0].export.custom_tables: custom table 'Notes-2'",
+        ),
     ],
 )
 def test_bad_files_name_field_and_line(text: str, expected: str) -> None:

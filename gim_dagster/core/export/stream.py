@@ -52,6 +52,8 @@ class ExportOptions:
     use_views: bool = False
     start_date: date | None = None
     """Where a stream that never exported starts (settings ``export.start_date``)."""
+    custom_tables: tuple[str, ...] = ()
+    """Custom user-data tables exported besides the model's (settings ``export.custom_tables``)."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def _write_and_publish(
 ) -> Published:
     with _work_dir(destinations, name) as work:
         folder: Folder = write_folder(
-            conn, work, name, info, sources(conn, options.use_views), options.encoding
+            conn, work, name, info, sources(conn, options.use_views, options.custom_tables), options.encoding
         )
         locations = [d.publish(folder) for d in destinations]
     return Published(name, locations, folder.rows, info.hwm_from, info.hwm_to, info.max_data_ts)
@@ -128,7 +130,7 @@ def _info(conn: sa.Connection, hwm_from: Mark, hwm_to: Mark, max_data_ts: int | 
 def _prepare_views(engine: sa.Engine, options: ExportOptions) -> None:
     if options.use_views:
         with engine.begin() as conn:
-            refresh_views(conn, only_missing=True)
+            refresh_views(conn, only_missing=True, custom_tables=options.custom_tables)
 
 
 def export_once(

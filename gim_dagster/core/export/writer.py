@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from gim_dagster.core.export.contract import ExportInfo, Mark, render_info, sha1_line
-from gim_dagster.core.infomart.tables import EXPORTED_TABLES
+from gim_dagster.core.infomart.tables import EXPORTED_TABLES, metadata
+
+MODEL_TABLES = frozenset(metadata.tables)
 
 VIEW_SCHEMA = "gim_export"
 BLOCK_BYTES = 1 << 20
@@ -71,12 +73,25 @@ class Folder:
         return self.path / f"{self.name}.extracted.xml"
 
 
-def sources(conn: sa.Connection, use_views: bool) -> list[Source]:
-    """The exported tables of ``tables.py``, read directly or through the export views."""
+def exported_names(custom_tables: Sequence[str] = ()) -> list[str]:
+    """The model's exported tables (``tables.py``), then the tenant's custom user-data tables."""
+    return [t.name for t in EXPORTED_TABLES] + [c for c in custom_tables if c not in MODEL_TABLES]
+
+
+def sources(conn: sa.Connection, use_views: bool, custom_tables: Sequence[str] = ()) -> list[Source]:
+    """The exported tables, read directly or through the export views.
+
+    A custom user-data table must exist in the Info Mart with ``create_audit_key`` and ``update_audit_key``
+    (whatever writes it stamps them from CTL_AUDIT_LOG), or the export fails naming it.
+    """
     out = []
-    for tbl in EXPORTED_TABLES:
-        relation = f"{VIEW_SCHEMA}.{tbl.name}" if use_views else tbl.name
-        out.append(Source(tbl.name, relation, relation_columns(conn, relation)))
+    for name in exported_names(custom_tables):
+        relation = f"{VIEW_SCHEMA}.{name}" if use_views else name
+        columns = relation_columns(conn, relation)
+        missing = {"create_audit_key", "update_audit_key"} - {c for c, _ in columns}
+        if missing:
+            raise LookupError(f"exported table {name} has no {' or '.join(sorted(missing))} column")
+        out.append(Source(name, relation, columns))
     return out
 
 
@@ -94,7 +109,7 @@ def relation_columns(conn: sa.Connection, relation: str) -> tuple[tuple[str, boo
     return tuple((name, kind.startswith(("character", "text"))) for name, kind in rows)
 
 
-def refresh_views(conn: sa.Connection, only_missing: bool) -> list[str]:
+def refresh_views(conn: sa.Connection, only_missing: bool, custom_tables: Sequence[str] = ()) -> list[str]:
     """(Re)create the export views ``gim_export.<table>`` with today's columns; return the views written.
 
     A view keeps the column list it was created with, so after a migration the export stays as it was until
@@ -102,14 +117,14 @@ def refresh_views(conn: sa.Connection, only_missing: bool) -> list[str]:
     """
     conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {VIEW_SCHEMA}"))
     written = []
-    for tbl in EXPORTED_TABLES:
-        view = f"{VIEW_SCHEMA}.{tbl.name}"
+    for name in exported_names(custom_tables):
+        view = f"{VIEW_SCHEMA}.{name}"
         exists = conn.execute(sa.text("SELECT to_regclass(:v) IS NOT NULL"), {"v": view}).scalar_one()
         if exists and only_missing:
             continue
-        cols = ", ".join(name for name, _ in relation_columns(conn, tbl.name))
+        cols = ", ".join(column for column, _ in relation_columns(conn, name))
         conn.execute(sa.text(f"DROP VIEW IF EXISTS {view}"))
-        conn.execute(sa.text(f"CREATE VIEW {view} AS SELECT {cols} FROM {tbl.name}"))
+        conn.execute(sa.text(f"CREATE VIEW {view} AS SELECT {cols} FROM {name}"))
         written.append(view)
     return written
 
