@@ -17,6 +17,7 @@ from gim_dagster.commands import export as export_commands
 from gim_dagster.commands import infomart as infomart_commands
 from gim_dagster.commands import metrics as metrics_commands
 from gim_dagster.commands import simulate_config, simulate_traffic
+from gim_dagster.commands.output import console, fail
 from gim_dagster.core.export.importer import ImportRefused
 from gim_dagster.settings import SettingsError, apply_stack_env, load_settings, settings_path, state_dir
 from gim_dagster.stack import LocalStack, MetricsEndpoints, StackError
@@ -43,7 +44,6 @@ configdb_app = typer.Typer(help="The tenants' Configuration Databases.", no_args
 configdb_app.command("init")(configdb_commands.configdb_init)
 app.add_typer(configdb_app, name="configdb")
 app.add_typer(simulate_app, name="simulate")
-console = Console(stderr=True, soft_wrap=True)
 
 # Errors that mean "bad input or environment", not a bug: printed as one line, exit code 2.
 USER_ERRORS: tuple[type[Exception], ...] = (SettingsError, StackError, ImportRefused)
@@ -54,14 +54,8 @@ def main() -> None:
     try:
         app()
     except USER_ERRORS as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        fail(str(exc))
         sys.exit(2)
-
-
-def fail(message: str) -> typer.Exit:
-    """Print a one-line reason and return the exit to raise."""
-    console.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(code=2)
 
 
 @app.callback()

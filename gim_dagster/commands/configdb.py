@@ -7,6 +7,7 @@ from typing import Annotated
 import sqlalchemy as sa
 import typer
 
+from gim_dagster.commands.output import fail
 from gim_dagster.core.configdb.schema import change_marker, create_schema
 from gim_dagster.core.gca.reader import ConfigDbError, config_db_errors
 from gim_dagster.resources import PostgresResource
@@ -24,8 +25,6 @@ def configdb_init(
     tenant: Annotated[str, typer.Option(help="Tenant (as listed in the settings file).")],
 ) -> None:
     """Create the tenant's Configuration Database tables, change counter and triggers (idempotent)."""
-    from gim_dagster.cli import fail
-
     try:
         engine = configdb_engine(tenant)
         with config_db_errors(tenant):

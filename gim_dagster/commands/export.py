@@ -9,16 +9,11 @@ import sqlalchemy as sa
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from gim_dagster.commands.output import fail
 from gim_dagster.core.export.importer import ImportRefused, import_exports, open_source, scratch_dir
 from gim_dagster.core.export.target_schema import DIALECTS, target_schema_sql
 
 export_app = typer.Typer(help="The Info Mart export (Job_ExportGIM): target schema.", no_args_is_help=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    from gim_dagster.cli import fail  # late: cli imports this module
-
-    return fail(message)
 
 
 @export_app.command("target-schema")
@@ -34,7 +29,7 @@ def target_schema(
     try:
         typer.echo(target_schema_sql(dialect), nl=False)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def import_command(
@@ -55,7 +50,7 @@ def import_command(
     try:
         engine = sa.create_engine(target)
     except (sa.exc.ArgumentError, ImportError) as exc:
-        raise _fail(f"invalid --target {target!r}: {exc}") from None
+        raise fail(f"invalid --target {target!r}: {exc}") from None
     try:
         with scratch_dir() as scratch, _progress() as bar:
             task = bar.add_task("import", total=None)
@@ -66,9 +61,9 @@ def import_command(
             client = _s3_client(endpoint_url) if source.startswith("s3://") else None
             result = import_exports(open_source(source, Path(scratch), client), engine, encoding, report)
     except ImportRefused as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except (sa.exc.OperationalError, LookupError) as exc:
-        raise _fail(f"cannot import into the target: {str(exc).splitlines()[0]}") from None
+        raise fail(f"cannot import into the target: {str(exc).splitlines()[0]}") from None
     finally:
         engine.dispose()
     rows = sum(result.rows.values())

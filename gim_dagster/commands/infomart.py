@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from gim_dagster.commands.output import console
 from gim_dagster.resources.postgres import PostgresResource
 from gim_dagster.settings import load_settings, settings_path
 
 app = typer.Typer(help="The tenants' Info Mart databases.", no_args_is_help=True)
-console = Console(stderr=True, soft_wrap=True)
 
 TenantOption = Annotated[
     list[str] | None, typer.Option("--tenant", "-t", help="Tenant (repeatable; default: every tenant).")

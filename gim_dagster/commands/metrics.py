@@ -11,13 +11,8 @@ from typing import Annotated
 
 import typer
 
+from gim_dagster.commands.output import fail
 from gim_dagster.settings import load_settings
-
-
-def _fail(message: str) -> typer.Exit:
-    from gim_dagster.cli import fail  # late: cli imports this module
-
-    return fail(message)
 
 
 def serve(
@@ -41,7 +36,7 @@ def serve(
     """
     settings = load_settings(settings_file)
     if not os.environ.get("DAGSTER_HOME"):
-        raise _fail("DAGSTER_HOME is not set: run `gim stack up` or point it at the Dagster instance")
+        raise fail("DAGSTER_HOME is not set: run `gim stack up` or point it at the Dagster instance")
     from dagster import DagsterInstance
 
     from gim_dagster.metrics import MetricsService
@@ -61,7 +56,7 @@ def serve(
                 host, gsp_port or settings.metrics.gsp_port, gim_port or settings.metrics.gim_port
             )
         except OSError as exc:
-            raise _fail(f"cannot listen on {host}: {exc.strerror}") from None
+            raise fail(f"cannot listen on {host}: {exc.strerror}") from None
         typer.echo(
             f"GSP metrics: http://{host}:{ports[0]}/metrics  GIM metrics: http://{host}:{ports[1]}/metrics"
         )

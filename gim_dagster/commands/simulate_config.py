@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from gim_dagster.commands.configdb import configdb_engine
+from gim_dagster.commands.output import fail
 from gim_dagster.core.configdb.schema import create_schema
 from gim_dagster.core.configdb.seed import SeedError, SeedSpec, mutate_config, seed_config
 from gim_dagster.core.gca.reader import ConfigDbError, config_db_errors
@@ -26,8 +27,6 @@ def simulate_config(
     changes: Annotated[int, typer.Option(help="With --mutate: how many changes to apply.")] = 5,
 ) -> None:
     """Fill the tenant's Configuration DB with a realistic, deterministic contact centre, or change it."""
-    from gim_dagster.cli import fail
-
     try:
         if not mutate:
             SeedSpec(tenant, agents, groups, skills, seed).check()

@@ -8,26 +8,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from gim_dagster.commands.output import console, fail
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.core.sim import Roster, TrafficParams, simulate
 from gim_dagster.core.sim.sinks import paced, produce, write_file
-
-console = Console(stderr=True, soft_wrap=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(code=2)
 
 
 def _parse_start(text: str) -> datetime:
     try:
         start = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise _fail(f"--start {text!r} is not an ISO date-time (e.g. 2026-11-02T00:00:00Z)") from None
+        raise fail(f"--start {text!r} is not an ISO date-time (e.g. 2026-11-02T00:00:00Z)") from None
     return start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
 
 
@@ -38,7 +31,7 @@ def _configured_roster(tenant: str) -> Roster:
 
     roster = load_roster(configdb_engine(tenant))
     if not roster.agents:
-        raise _fail(
+        raise fail(
             f"tenant {tenant!r} has no agents in its Configuration DB: run `gim simulate config` first"
         )
     return roster
@@ -80,9 +73,9 @@ def traffic(
 ) -> None:
     """Simulate a contact centre's traffic for a tenant, with a ground-truth ledger."""
     if out_file is None and not bootstrap_servers:
-        raise _fail("give --out-file, or --bootstrap-servers (or run `gim stack up`) to produce to Kafka")
+        raise fail("give --out-file, or --bootstrap-servers (or run `gim stack up`) to produce to Kafka")
     if rate is not None and rate <= 0:
-        raise _fail("--rate must be > 0")
+        raise fail("--rate must be > 0")
     try:
         params = TrafficParams(
             tenant=tenant,
@@ -99,7 +92,7 @@ def traffic(
         )
         roster = Roster.synthetic(agents, seed) if agents is not None else _configured_roster(tenant)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     producer_config = (
         None if out_file else {"bootstrap.servers": bootstrap_servers, "enable.idempotence": True}
     )
