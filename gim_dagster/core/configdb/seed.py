@@ -184,8 +184,17 @@ def _plan_agent(
     groups: list[int],
     floor: int,
 ) -> None:
+    person, place, _, _ = _add_agent(plan, rng, i + 1, switch)
+    plan.add("cfg_group_member", group_dbid=rng.choice(groups), member_dbid=person)
+    plan.add("cfg_group_member", group_dbid=floor, member_dbid=place)
+    for skill_dbid in _pick_skills(rng, skills):
+        plan.add("cfg_skill_level", person_dbid=person, skill_dbid=skill_dbid, level=rng.randint(1, 10))
+
+
+def _add_agent(plan: _Plan, rng: random.Random, number: int, switch: int) -> tuple[int, int, str, str]:
+    """Agent ``number``: place, extension, person and login; returns (person, place, first, last)."""
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-    extension = str(1001 + i)
+    extension = str(1000 + number)
     place = plan.add("cfg_place", name=f"Place_{extension}")
     plan.add(
         "cfg_dn",
@@ -198,18 +207,15 @@ def _plan_agent(
     )
     person = plan.add(
         "cfg_person",
-        employee_id=f"E{i + 1:05d}",
-        user_name=f"{first[0]}{last}{i + 1:03d}".lower(),
+        employee_id=f"E{number:05d}",
+        user_name=f"{first[0]}{last}{number:03d}".lower(),
         first_name=first,
         last_name=last,
         is_agent=True,
         place_dbid=place,
     )
-    plan.add("cfg_agent_login", switch_dbid=switch, login_code=str(5001 + i), person_dbid=person)
-    plan.add("cfg_group_member", group_dbid=rng.choice(groups), member_dbid=person)
-    plan.add("cfg_group_member", group_dbid=floor, member_dbid=place)
-    for skill_dbid in _pick_skills(rng, skills):
-        plan.add("cfg_skill_level", person_dbid=person, skill_dbid=skill_dbid, level=rng.randint(1, 10))
+    plan.add("cfg_agent_login", switch_dbid=switch, login_code=str(5000 + number), person_dbid=person)
+    return person, place, first, last
 
 
 def _pick_skills(rng: random.Random, skills: dict[str, tuple[int, str]]) -> list[int]:
@@ -299,22 +305,7 @@ def _hire(conn: sa.Connection, rng: random.Random, at: datetime | None) -> str:
     )
     plan = _Plan(_reserve_dbids(conn, 16), at)
     catalogue = {name: (dbid, dict(SKILLS).get(name, "voice")) for name, dbid in sorted(skills.items())}
-    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-    extension = str(1000 + number)
-    place = plan.add("cfg_place", name=f"Place_{extension}")
-    plan.add(
-        "cfg_dn", switch_dbid=switch, number=extension, dn_type="extension", media="voice", place_dbid=place
-    )
-    person = plan.add(
-        "cfg_person",
-        employee_id=f"E{number:05d}",
-        user_name=f"{first[0]}{last}{number:03d}".lower(),
-        first_name=first,
-        last_name=last,
-        is_agent=True,
-        place_dbid=place,
-    )
-    plan.add("cfg_agent_login", switch_dbid=switch, login_code=str(5000 + number), person_dbid=person)
+    person, _, first, last = _add_agent(plan, rng, number, switch)
     if groups:
         plan.add("cfg_group_member", group_dbid=rng.choice(groups), member_dbid=person)
     for skill_dbid in _pick_skills(rng, catalogue) if catalogue else []:
