@@ -109,6 +109,41 @@ def test_reemitted_fact_becomes_update_with_new_update_audit_key(engine: sa.Engi
     assert sorted(rows) == [(1, 500, r1.audit_key, r2.audit_key), (2, 22, r1.audit_key, r1.audit_key)]
 
 
+def test_batch_mixing_new_changed_and_identical_rows(engine: sa.Engine) -> None:
+    """New keys in the time span of existing ones take the key lookup; each row lands exactly once."""
+    first = records([irf_row(i) for i in range(10)])
+    r1 = load_batch(engine, first, job_name="l", topic_offsets=end_offsets(first))
+    mixed = records(
+        [irf_row(i, talk_duration=900) if i < 3 else irf_row(i) for i in range(20)], start_offset=10
+    )
+    r2 = load_batch(engine, mixed, job_name="l", topic_offsets=end_offsets(mixed))
+    assert r2.tables[IRF] == loader.TableCounts(inserted=10, updated=3, unchanged=7)
+    with engine.connect() as conn:
+        audit = dict(
+            conn.execute(
+                sa.text(
+                    f"SELECT create_audit_key, count(*) FILTER (WHERE talk_duration = 900) FROM {IRF} "
+                    "GROUP BY create_audit_key"
+                )
+            ).all()
+        )
+    assert audit == {r1.audit_key: 3, r2.audit_key: 0}
+    assert _scalar(engine, f"SELECT count(*) FROM {IRF}") == 20
+
+
+def test_strings_and_nulls_survive_copy(engine: sa.Engine) -> None:
+    texts = ["", r"\N", 'quote " comma , semicolon ;', "tab\tnew\nline\rcr", "back\\slash", "Zoë 東京"]
+    rows = [irf_row(i, media_server_ixn_guid=text) for i, text in enumerate(texts)]
+    rows.append(irf_row(len(texts), media_server_ixn_guid=None))
+    recs = records(rows)
+    load_batch(engine, recs, job_name="l", topic_offsets=end_offsets(recs))
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.text(f"SELECT media_server_ixn_guid FROM {IRF} ORDER BY interaction_resource_id")
+        ).scalars()
+        assert list(stored) == [*texts, None]
+
+
 def test_bad_record_rolls_back_the_whole_batch(engine: sa.Engine) -> None:
     recs = records(_day_rows(10))
     bad = recs[5]._replace(value=b'{"table": "interaction_resource_fact", "row": {"nope": 1}}')

@@ -14,10 +14,8 @@ A re-emitted row replaces the whole row (columns it leaves out become NULL).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -26,8 +24,6 @@ from gim_dagster.core.infomart.tables import EXPORTED_TABLES, data_columns, prim
 
 HEADER_TABLE = "table"
 KEY_SEPARATOR = "|"
-CSV_NULL = r"\N"
-"""NULL marker of the CSV the decoder produces (``COPY ... (FORMAT csv, NULL '\\N')``)."""
 
 
 class RecordError(ValueError):
@@ -66,21 +62,6 @@ class _Spec:
     pk_of: Any  # operator.itemgetter over ``pk``
 
 
-class _Null(int):
-    """Written unquoted as ``\\N`` by ``csv.QUOTE_NONNUMERIC`` (an int, so never quoted): COPY reads NULL.
-
-    With every string quoted, an empty string stays an empty string and a string ``\\N`` stays a string.
-    """
-
-    def __str__(self) -> str:
-        return CSV_NULL
-
-    __repr__ = __str__
-
-
-_NULL = _Null(0)
-
-
 def _spec(tbl: Any) -> _Spec:
     columns = data_columns(tbl)
     pk = primary_key(tbl)
@@ -92,7 +73,7 @@ def _spec(tbl: Any) -> _Spec:
         allowed=frozenset(columns),
         required=required | frozenset(pk),
         pk=pk,
-        defaults=dict.fromkeys(columns, _NULL),
+        defaults=dict.fromkeys(columns),
         values_of=itemgetter(*columns),
         pk_of=itemgetter(*pk) if len(pk) > 1 else (lambda row, _g=itemgetter(pk[0]): (_g(row),)),
     )
@@ -136,7 +117,11 @@ def encode(table: str, row: Mapping[str, Any]) -> EncodedRecord:
 
 @dataclass
 class TableRows:
-    """Decoded rows of one table, deduplicated by primary key (the last record wins)."""
+    """Decoded rows of one table, deduplicated by primary key (the last record wins).
+
+    ``rows`` maps the primary-key tuple to the row's values in ``columns`` order (None is NULL), ready for
+    ``COPY``.
+    """
 
     table: str
     columns: tuple[str, ...]
@@ -145,20 +130,10 @@ class TableRows:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def csv_chunks(self, rows_per_chunk: int = 20_000) -> Iterator[str]:
-        """The rows as COPY CSV text (``NULL '\\N'``, strings always quoted), in chunks."""
-        values = list(self.rows.values())
-        for start in range(0, len(values), rows_per_chunk):
-            buf = io.StringIO()
-            csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
-                values[start : start + rows_per_chunk]
-            )
-            yield buf.getvalue()
-
 
 @dataclass
 class DecodedBatch:
-    """A batch of records decoded and grouped per table, ready for COPY."""
+    """A batch of records decoded and grouped per table."""
 
     tables: dict[str, TableRows] = field(default_factory=dict)
     records: int = 0
