@@ -93,8 +93,8 @@ def raw_copy(engine: sa.Engine, rows: TableRows) -> None:
 def upsert(engine: sa.Engine, rows: TableRows) -> None:
     with engine.begin() as conn:
         audit_key = begin_audit(conn, job_id=f"bench-{uuid.uuid4().hex[:8]}", job_name="bench")
-        counts, lo, hi = upsert_table(conn, rows, audit_key)
-        finish_audit(conn, audit_key, AuditStats(counts.inserted + counts.updated, lo, hi))
+        counts, span = upsert_table(conn, rows, audit_key)
+        finish_audit(conn, audit_key, AuditStats(counts.inserted + counts.updated, *span))
     assert counts.inserted == len(rows), counts
 
 

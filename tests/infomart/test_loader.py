@@ -27,7 +27,8 @@ def _scalar(engine: sa.Engine, sql: str) -> object:
 
 
 def test_load_counts_match_and_audit_row_written(engine: sa.Engine) -> None:
-    recs = records(_day_rows())
+    rows = _day_rows()
+    recs = records(rows)
     result = load_batch(engine, recs, job_name="infomart_load", topic_offsets=end_offsets(recs))
     assert result.tables[IRF] == loader.TableCounts(inserted=300, updated=0, unchanged=0)
     assert result.offsets == {(TOPIC, 0): 300}
@@ -44,6 +45,7 @@ def test_load_counts_match_and_audit_row_written(engine: sa.Engine) -> None:
     assert audit["job_name"] == "infomart_load" and audit["row_count"] >= 300
     assert audit["min_start_date_time_key"] == day_key(TODAY - timedelta(days=2))
     assert audit["max_start_date_time_key"] < day_key(TODAY + timedelta(days=1))
+    assert audit["max_chunk_ts"] == max(row["end_ts"] for row in rows)
 
 
 def test_redelivery_changes_nothing_but_offsets(engine: sa.Engine) -> None:

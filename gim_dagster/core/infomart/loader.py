@@ -20,10 +20,10 @@ clean run. Reading Kafka is the caller's job: pass the records read and the offs
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -48,6 +48,17 @@ class TableCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+
+
+class DataSpan(NamedTuple):
+    """Data time of the rows one ``upsert_table`` wrote (all None when it wrote none, or they have none)."""
+
+    min_key: int | None = None
+    """Lowest START_DATE_TIME_KEY."""
+    max_key: int | None = None
+    """Highest START_DATE_TIME_KEY."""
+    max_ts: int | None = None
+    """Newest START_TS or END_TS: CTL_AUDIT_LOG.MAX_CHUNK_TS, the exports' ``max-data-ts``."""
 
 
 @dataclass(frozen=True)
@@ -112,15 +123,13 @@ def load_batch(
         decoded = decode_batch(fresh)
         date_time_rows, created = _prepare_days(conn, decoded, audit_key)
         counts: dict[str, TableCounts] = {}
-        lows: list[int] = []
-        highs: list[int] = []
+        spans: list[DataSpan] = []
         for rows in decoded.tables.values():
-            counts[rows.table], lo, hi = upsert_table(conn, rows, audit_key)
-            lows += [lo] if lo is not None else []
-            highs += [hi] if hi is not None else []
+            counts[rows.table], span = upsert_table(conn, rows, audit_key)
+            spans.append(span)
         _write_offsets(conn, topic_offsets)
         changed = sum(c.inserted + c.updated for c in counts.values()) + date_time_rows
-        finish_audit(conn, audit_key, AuditStats(changed, min(lows, default=None), max(highs, default=None)))
+        finish_audit(conn, audit_key, _audit_stats(changed, spans))
         offsets = {tp: o for tp, o in _read_offsets(conn, None).items() if tp in topic_offsets}
     return LoadResult(
         audit_key=audit_key if changed else None,
@@ -130,6 +139,18 @@ def load_batch(
         offsets=offsets,
         date_time_rows=date_time_rows,
         partitions_created=created,
+    )
+
+
+def _audit_stats(changed: int, spans: Sequence[DataSpan]) -> AuditStats:
+    def extreme(pick: Callable[..., int | None], values: Iterable[int | None]) -> int | None:
+        return pick((v for v in values if v is not None), default=None)
+
+    return AuditStats(
+        changed,
+        min_start_date_time_key=extreme(min, (s.min_key for s in spans)),
+        max_start_date_time_key=extreme(max, (s.max_key for s in spans)),
+        max_chunk_ts=extreme(max, (s.max_ts for s in spans)),
     )
 
 
@@ -186,10 +207,8 @@ def _day_numbers(rows: TableRows, positions: Sequence[int]) -> set[int]:
     }
 
 
-def upsert_table(
-    conn: sa.Connection, rows: TableRows, audit_key: int
-) -> tuple[TableCounts, int | None, int | None]:
-    """Upsert ``rows`` into their table by primary key; return the counts and the min/max data time.
+def upsert_table(conn: sa.Connection, rows: TableRows, audit_key: int) -> tuple[TableCounts, DataSpan]:
+    """Upsert ``rows`` into their table by primary key; return the counts and the data time written.
 
     Rows whose key is new -- nearly all of them in a bulk load -- are COPY'd straight into the table with
     both audit keys set, so they are written once. Only rows whose key exists go through a staging table
@@ -198,14 +217,14 @@ def upsert_table(
     Measured (bench/bench_load.py): this costs little more than a raw COPY, where staging every row and an
     anti-join INSERT cost about twice as much.
     """
-    span = _time_span(rows)
+    span = _data_span(rows)
     existing = _existing_keys(conn, rows, span)
     new = [v for k, v in rows.rows.items() if k not in existing] if existing else list(rows.rows.values())
     audit = (audit_key, audit_key)
     copy_rows(conn, rows.table, (*rows.columns, *AUDIT_COLUMNS), (values + audit for values in new))
     updated = _update_existing(conn, rows, existing, audit_key) if existing else 0
-    lo, hi = span if new or updated else (None, None)
-    return TableCounts(len(new), updated, len(rows) - len(new) - updated), lo, hi
+    counts = TableCounts(len(new), updated, len(rows) - len(new) - updated)
+    return counts, span if new or updated else DataSpan()
 
 
 def copy_rows(
@@ -223,18 +242,21 @@ def copy_rows(
             write(values)
 
 
-def _time_span(rows: TableRows) -> tuple[int | None, int | None]:
-    """Min and max START_DATE_TIME_KEY of ``rows`` (None, None for a table without one or no rows)."""
-    if PARTITION_KEY not in rows.columns or not rows.rows:
-        return None, None
-    at = rows.columns.index(PARTITION_KEY)
-    times = [values[at] for values in rows.rows.values()]
-    return min(times), max(times)
+def _data_span(rows: TableRows) -> DataSpan:
+    """The data time of ``rows`` (the batch's rows, whether or not they change anything)."""
+
+    def column(name: str) -> list[int]:
+        if name not in rows.columns:
+            return []
+        at = rows.columns.index(name)
+        return [value for values in rows.rows.values() if (value := values[at]) is not None]
+
+    keys = column(PARTITION_KEY)
+    stamps = column("start_ts") + column("end_ts")
+    return DataSpan(min(keys, default=None), max(keys, default=None), max(stamps, default=None))
 
 
-def _existing_keys(
-    conn: sa.Connection, rows: TableRows, span: tuple[int | None, int | None]
-) -> set[tuple[Any, ...]]:
+def _existing_keys(conn: sa.Connection, rows: TableRows, span: DataSpan) -> set[tuple[Any, ...]]:
     """The primary keys of ``rows`` that are already in the table.
 
     A fact's key includes its START_DATE_TIME_KEY, so when the table has no row at all in the batch's time
@@ -242,8 +264,10 @@ def _existing_keys(
     are COPY'd into a temporary table and joined: passing a million keys as array parameters costs about
     four times as much.
     """
-    lo, hi = span
-    if not rows.rows or (lo is not None and not _has_rows_between(conn, rows.table, lo, hi)):
+    lo, hi, _ = span
+    if not rows.rows or (
+        lo is not None and hi is not None and not _has_rows_between(conn, rows.table, lo, hi)
+    ):
         return set()
     pk = primary_key(table(rows.table))
     keys = f"gim_keys_{rows.table}"
