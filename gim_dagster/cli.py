@@ -83,7 +83,10 @@ def settings_check(
         raise fail(str(exc)) from None
     for name in settings.tenant_names:
         tenant = settings.tenant(name)
-        typer.echo(f"{name}: time zone {tenant.time_zone}, retention {tenant.retention_days} days")
+        typer.echo(
+            f"{name}: time zone {tenant.time_zone}, retention {tenant.retention_days} days, "
+            f"partitions per {tenant.partition_period}"
+        )
 
 
 MetricsOption = Annotated[

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gim_dagster.core.infomart.partitions import Period
 from gim_dagster.core.naming import TenantNames, check_tenant_name
 
 SETTINGS_ENV = "GIM_SETTINGS"
@@ -120,6 +121,7 @@ class ExportSettings(_Strict):
 
 class TenantDefaults(_Strict):
     retention_days: Annotated[int, Field(ge=1, le=36500)] = 400
+    partition_period: Period = Period.DAY
     time_zone: str = "UTC"
     export: ExportSettings = ExportSettings()
 
@@ -138,6 +140,7 @@ class TenantSettings(_Strict):
     configdb_dsn: Value | None = None
     infomart_dsn: Value | None = None
     retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    partition_period: Period | None = None
     time_zone: str | None = None
     export: ExportSettings | None = None
 
@@ -208,6 +211,7 @@ class ResolvedTenant:
         self.names = tenant.names
         defaults = settings.defaults
         self.retention_days = tenant.retention_days or defaults.retention_days
+        self.partition_period = tenant.partition_period or defaults.partition_period
         self.time_zone = tenant.time_zone or defaults.time_zone
         self.export = tenant.export or defaults.export
         self._postgres = settings.postgres

@@ -35,7 +35,6 @@ from dagster_aws.s3 import S3Resource
 from gim_dagster.core.export.plan import parse_day
 from gim_dagster.core.export.publish import Destination, LocalDestination, S3Destination
 from gim_dagster.core.export.stream import ExportOptions, Published, export_stream, reexport_day
-from gim_dagster.core.infomart.schema import migrate
 from gim_dagster.partitions import run_tags, tenant_partitions
 from gim_dagster.resources import PostgresResource
 from gim_dagster.settings import ResolvedTenant, Settings, resolve
@@ -74,9 +73,7 @@ def _options(tenant: ResolvedTenant) -> ExportOptions:
 
 
 def _infomart(postgres: PostgresResource, tenant: ResolvedTenant) -> sa.Engine:
-    engine = postgres.infomart_engine(tenant.name)
-    migrate(engine, time_zone=tenant.time_zone)
-    return engine
+    return postgres.migrated_infomart(tenant.name)
 
 
 def _metadata(folders: Sequence[Published]) -> dict[str, object]:

@@ -35,7 +35,6 @@ from dagster_aws.s3 import S3Resource
 from gim_dagster.core.gca.reader import config_db_errors, read_change_marker
 from gim_dagster.core.gca.run import GcaResult, kafka_publisher, run_gca
 from gim_dagster.core.gca.store import SnapshotStore
-from gim_dagster.core.infomart.schema import migrate
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.partitions import run_tags, tenant_partitions
 from gim_dagster.resources import KafkaResource, PostgresResource
@@ -79,7 +78,6 @@ def _check(result: GcaResult) -> AssetCheckResult:
 
 def definitions(settings: Settings, settings_file: str) -> Definitions:
     partitions = tenant_partitions(settings)
-    time_zones = {name: settings.tenant(name).time_zone for name in settings.tenant_names}
 
     @asset(
         name="gca_snapshot",
@@ -110,9 +108,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
             configdb = postgres.configdb_engine(tenant)
 
         def infomart() -> sa.Engine:
-            engine = postgres.infomart_engine(tenant)
-            migrate(engine, time_zone=time_zones[tenant])
-            return engine
+            return postgres.migrated_infomart(tenant)
 
         def publish(records: list[tuple[bytes, bytes]]) -> None:
             kafka.ensure_topics([names.config_topic], config={"cleanup.policy": "compact"})

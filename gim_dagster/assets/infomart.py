@@ -37,7 +37,6 @@ from gim_dagster.core.infomart.checks import offset_gaps, orphan_counts, rows_wi
 from gim_dagster.core.infomart.kafka_load import KafkaLoadResult, load_from_kafka
 from gim_dagster.core.infomart.loader import read_offsets
 from gim_dagster.core.infomart.maintenance import maintain
-from gim_dagster.core.infomart.schema import migrate
 from gim_dagster.core.kafka_io import has_new_records, topic_partitions
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.partitions import run_tags, tenant_partitions
@@ -123,12 +122,16 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
     ) -> MaterializeResult:
         tenant = context.partition_key
         began = time.monotonic()
-        engine = postgres.infomart_engine(tenant)
-        migrate(engine, time_zone=settings.tenant(tenant).time_zone)
+        engine = postgres.migrated_infomart(tenant)
         consumer = kafka.consumer()
         try:
             result = load_from_kafka(
-                engine, consumer, TenantNames(tenant).facts_topic, job_name=JOB_NAME, job_id=context.run_id
+                engine,
+                consumer,
+                TenantNames(tenant).facts_topic,
+                job_name=JOB_NAME,
+                job_id=context.run_id,
+                partition_period=settings.tenant(tenant).partition_period,
             )
         finally:
             consumer.close()
@@ -159,9 +162,13 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
     )
     def infomart_maintenance(context: AssetExecutionContext, postgres: PostgresResource) -> MaterializeResult:
         tenant = settings.tenant(context.partition_key)
-        engine = postgres.infomart_engine(tenant.name)
-        migrate(engine, time_zone=tenant.time_zone)
-        result = maintain(engine, retention_days=tenant.retention_days, job_id=context.run_id)
+        engine = postgres.migrated_infomart(tenant.name)
+        result = maintain(
+            engine,
+            retention_days=tenant.retention_days,
+            partition_period=tenant.partition_period,
+            job_id=context.run_id,
+        )
         summary = result.summary()
         context.log.info(
             f"{tenant.name}: purged {result.purged_rows} rows older than {tenant.retention_days} days"

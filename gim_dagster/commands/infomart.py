@@ -31,13 +31,12 @@ def _postgres() -> PostgresResource:
 @app.command()
 def migrate(tenant: TenantOption = None) -> None:
     """Create or upgrade each tenant's Info Mart schema to the newest version (idempotent)."""
-    from gim_dagster.core.infomart.schema import migrate as migrate_schema
+    from gim_dagster.core.infomart.schema import schema_version
 
-    settings = load_settings()
     for name in _tenants(tenant):
-        engine = _postgres().infomart_engine(name)
-        version = migrate_schema(engine, time_zone=settings.tenant(name).time_zone)
-        console.print(f"{name}: Info Mart schema {version}")
+        engine = _postgres().migrated_infomart(name)
+        with engine.connect() as conn:
+            console.print(f"{name}: Info Mart schema {schema_version(conn)}")
 
 
 @app.command()
@@ -47,6 +46,9 @@ def maintain(tenant: TenantOption = None) -> None:
 
     settings = load_settings()
     for name in _tenants(tenant):
+        resolved = settings.tenant(name)
         engine = _postgres().infomart_engine(name)
-        result = maintain_infomart(engine, retention_days=settings.tenant(name).retention_days)
+        result = maintain_infomart(
+            engine, retention_days=resolved.retention_days, partition_period=resolved.partition_period
+        )
         console.print(f"{name}: {result.summary()}")

@@ -105,7 +105,7 @@ class EventRecorder:
 
 
 def purged_by_table(meta: Mapping[str, Any]) -> dict[str, float]:
-    """Purged rows per table from the maintenance ``details`` (dropped partitions + DEFAULT deletes).
+    """Purged rows per table from the maintenance ``details`` (dropped partitions + deleted rows).
 
     Without details, the total ``purged_rows`` is attributed to table ``unknown``.
     """
@@ -117,6 +117,6 @@ def purged_by_table(meta: Mapping[str, Any]) -> dict[str, float]:
     for dropped in details.get("dropped") or []:
         if isinstance(dropped, Mapping) and "table" in dropped:
             result[str(dropped["table"])] = result.get(str(dropped["table"]), 0.0) + _number(dropped, "rows")
-    for table, count in _counts(details, "deleted_from_default").items():
+    for table, count in _counts(details, "deleted_rows").items():
         result[table] = result.get(table, 0.0) + count
     return result

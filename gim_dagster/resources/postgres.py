@@ -7,6 +7,7 @@ from functools import cache
 import sqlalchemy as sa
 from dagster import ConfigurableResource
 
+from gim_dagster.core.infomart.schema import migrate
 from gim_dagster.settings import load_settings
 
 
@@ -60,3 +61,14 @@ class PostgresResource(ConfigurableResource):
 
     def infomart_engine(self, tenant: str) -> sa.Engine:
         return engine_for(self._url(tenant, "infomart"), load_settings(self.settings_file).postgres.pool_size)
+
+    def migrated_infomart(self, tenant: str) -> sa.Engine:
+        """The tenant's Info Mart engine, upgraded first (cheap when current).
+
+        ``migrate`` also creates partitions ahead, so it takes the tenant's period, and fills DATE_TIME in
+        the tenant's time zone.
+        """
+        resolved = load_settings(self.settings_file).tenant(tenant)
+        engine = self.infomart_engine(tenant)
+        migrate(engine, time_zone=resolved.time_zone, partition_period=resolved.partition_period)
+        return engine

@@ -16,6 +16,8 @@ def test_example_settings_file_loads() -> None:
     assert settings.tenant_names == ["acme", "globex"]
     assert settings.tenant("globex").retention_days == 90
     assert settings.tenant("acme").retention_days == 400
+    assert settings.tenant("acme").partition_period == "day"
+    assert settings.tenant("globex").partition_period == "week"
     assert isinstance(settings.kafka.bootstrap_servers, EnvRef)
 
 
@@ -35,6 +37,10 @@ def test_bad_tenant_names_are_refused(name: str) -> None:
         (
             "tenants:\n  - name: a\n    time_zone: Mars/Base\n",
             "t.yaml:3: tenants[0].time_zone: unknown time zone",
+        ),
+        (
+            "tenants:\n  - name: a\n    partition_period: fortnight\n",
+            "t.yaml:3: tenants[0].partition_period: Input should be 'day', 'week' or 'month'",
         ),
         ("tenants: []\n", "t.yaml:1: tenants:"),
         ("tenants:\n  - name: a\n  - name: a\n", "tenant 'a' is listed twice"),

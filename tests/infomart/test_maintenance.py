@@ -49,7 +49,7 @@ def test_maintenance_drops_exactly_partitions_older_than_retention(engine: sa.En
     dropped_irf = sorted(p.day for p in result.dropped if p.table == IRF)
     assert dropped_irf == [TODAY - timedelta(days=d) for d in (8, 7, 6)]
     assert all(p.rows == 4 for p in result.dropped if p.table == IRF)
-    assert result.deleted_from_default["interaction_fact"] == 1
+    assert result.deleted_rows["interaction_fact"] == 1
     assert result.purged_rows == 3 * 4 + 1
     with engine.connect() as conn:
         names = {p.name for p in list_partitions(conn, IRF)}

@@ -80,7 +80,7 @@ def test_maintenance_purges_per_table_from_details(metrics: tuple) -> None:
             {"table": "interaction_fact", "partition": "p1", "day": "2025-01-01", "rows": 7},
             {"table": "interaction_fact", "partition": "p2", "day": "2025-01-02", "rows": 3},
         ],
-        "deleted_from_default": {"sm_res_state_fact": 4},
+        "deleted_rows": {"sm_res_state_fact": 4},
     }
     meta = {"retention_days": 400, "purged_rows": 14, "details": MetadataValue.json(details)}
     recorder.materialization("infomart_maintenance", "acme", plain(meta), 1_800_000_000.0)

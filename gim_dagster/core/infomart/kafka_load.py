@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from confluent_kafka import Consumer
 
 from gim_dagster.core.infomart.loader import load_batch, read_offsets
+from gim_dagster.core.infomart.partitions import Period
 from gim_dagster.core.kafka_io import TP, read_range, topic_partitions
 
 
@@ -52,6 +53,7 @@ def load_from_kafka(
     job_id: str | None = None,
     batch_records: int = 100_000,
     max_records: int = 2_000_000,
+    partition_period: Period = Period.DAY,
 ) -> KafkaLoadResult:
     """Load the facts topic into the Info Mart from its stored offsets; see the module docstring."""
     stored = read_offsets(engine, topic)
@@ -67,6 +69,7 @@ def load_from_kafka(
                 job_name=job_name,
                 job_id=f"{job_id}-{result.rounds}" if job_id else None,
                 topic_offsets=read.end,
+                partition_period=partition_period,
             )
             result.records += loaded.records
             result.skipped += loaded.skipped

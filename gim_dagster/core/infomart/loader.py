@@ -5,7 +5,7 @@ One batch is one transaction:
 1. take the audit lock, draw an audit key (``audit.begin_audit``);
 2. read the committed offsets and skip records below them (already loaded: a replayed range is harmless);
 3. decode and validate the rest (``records.decode_batch``; the last record of a key wins);
-4. make sure DATE_TIME and the daily partitions cover the batch;
+4. make sure DATE_TIME and the fact partitions (of ``partition_period``) cover the batch;
 5. per table (``upsert_table``): look up which primary keys already exist; COPY the rows with new keys
    straight into the table (create = update audit key = this audit key); COPY the others into a temporary
    staging table and update, set-based, those whose values differ (they keep their create audit key and get
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from gim_dagster.core.infomart._db import EngineLike, transaction
 from gim_dagster.core.infomart.audit import AuditStats, begin_audit, finish_audit
 from gim_dagster.core.infomart.date_time import fill_date_time
-from gim_dagster.core.infomart.partitions import DAY_SECONDS, ensure_partitions, key_day
+from gim_dagster.core.infomart.partitions import DAY_SECONDS, Period, ensure_partitions, key_day
 from gim_dagster.core.infomart.records import DecodedBatch, FactRecord, TableRows, decode_batch
 from gim_dagster.core.infomart.tables import (
     AUDIT_COLUMNS,
@@ -105,11 +105,13 @@ def load_batch(
     job_name: str,
     topic_offsets: Mapping[TopicPartition, int],
     job_id: str | None = None,
+    partition_period: Period = Period.DAY,
 ) -> LoadResult:
     """Load ``records`` in one transaction and commit ``topic_offsets`` (next offset per partition) with them.
 
     ``records`` are ``(topic, partition, offset, key, value)`` in the order read; every record's offset must
-    be below its partition's entry in ``topic_offsets``. Raises ``records.RecordError`` (nothing committed)
+    be below its partition's entry in ``topic_offsets``. Missing fact-table partitions are created with
+    ``partition_period``. Raises ``records.RecordError`` (nothing committed)
     on a malformed record.
     """
     batch = list(records)
@@ -121,7 +123,7 @@ def load_batch(
         committed = _read_offsets(conn, None)
         fresh = [r for r in batch if r[2] >= committed.get((r[0], r[1]), 0)]
         decoded = decode_batch(fresh)
-        date_time_rows, created = _prepare_days(conn, decoded, audit_key)
+        date_time_rows, created = _prepare_days(conn, decoded, audit_key, partition_period)
         counts: dict[str, TableCounts] = {}
         spans: list[DataSpan] = []
         for rows in decoded.tables.values():
@@ -164,8 +166,10 @@ def _check_offsets(batch: Sequence[tuple], topic_offsets: Mapping[TopicPartition
             )
 
 
-def _prepare_days(conn: sa.Connection, decoded: DecodedBatch, audit_key: int) -> tuple[int, list[str]]:
-    """Fill the DATE_TIME days and create the daily partitions that the batch's facts refer to.
+def _prepare_days(
+    conn: sa.Connection, decoded: DecodedBatch, audit_key: int, period: Period
+) -> tuple[int, list[str]]:
+    """Fill the DATE_TIME days and create the partitions that the batch's facts refer to.
 
     Only the days actually referenced are filled (not the span between them), so a far-off sentinel end
     time cannot make a batch fill years of calendar.
@@ -193,7 +197,7 @@ def _prepare_days(conn: sa.Connection, decoded: DecodedBatch, audit_key: int) ->
         day = key_day(number * DAY_SECONDS)
         added += fill_date_time(conn, day, day + timedelta(days=1), audit_key=audit_key)
     tables = [n for n in decoded.tables if n in partitioned]
-    created = ensure_partitions(conn, {key_day(n * DAY_SECONDS) for n in fact_days}, tables)
+    created = ensure_partitions(conn, {key_day(n * DAY_SECONDS) for n in fact_days}, tables, period)
     return added, created
 
 

@@ -1,9 +1,10 @@
 """Job_MaintainGIM core: purge old facts, create partitions ahead, extend DATE_TIME, ANALYZE, record the run.
 
-Purge rule, with ``cutoff`` = 00:00 UTC of ``today - retention_days``: a daily partition is dropped only if
-its whole range lies before the cutoff (upper bound <= cutoff); rows of the DEFAULT partition are deleted
-only if their ``start_date_time_key`` is before the cutoff. Nothing at or after the cutoff is ever touched,
-and configuration history (``RESOURCE_GROUP_FACT_`` ...) and dimensions are never purged.
+Purge rule, with ``cutoff`` = 00:00 UTC of ``today - retention_days``: a partition is dropped only if its
+whole range lies before the cutoff (upper bound <= cutoff); from a partition that straddles the cutoff (a
+week or month partition) and from the DEFAULT partition, rows are deleted only if their
+``start_date_time_key`` is before the cutoff. Nothing at or after the cutoff is ever touched, and
+configuration history (``RESOURCE_GROUP_FACT_`` ...) and dimensions are never purged.
 
 Everything happens in one transaction that first takes the audit lock, so it never interleaves with a load
 (no lock-order deadlock between partition DDL and the loader) and a second run on the same day changes
@@ -23,9 +24,9 @@ from gim_dagster.core.infomart._db import engine_for
 from gim_dagster.core.infomart.audit import AuditStats, begin_audit, finish_audit
 from gim_dagster.core.infomart.date_time import fill_date_time, missing_intervals
 from gim_dagster.core.infomart.partitions import (
+    Period,
     day_key,
     days_between,
-    default_partition_name,
     ensure_partitions,
     key_day,
     list_partitions,
@@ -49,14 +50,15 @@ class MaintenanceResult:
     cutoff: date
     """Facts that started before 00:00 UTC of this day were purged; nothing from it on was touched."""
     dropped: list[PurgedPartition] = field(default_factory=list)
-    deleted_from_default: dict[str, int] = field(default_factory=dict)
+    deleted_rows: dict[str, int] = field(default_factory=dict)
+    """Rows deleted per table from the DEFAULT partition and from partitions straddling the cutoff."""
     partitions_created: list[str] = field(default_factory=list)
     date_time_rows: int = 0
     analyzed: list[str] = field(default_factory=list)
 
     @property
     def purged_rows(self) -> int:
-        return sum(p.rows for p in self.dropped) + sum(self.deleted_from_default.values())
+        return sum(p.rows for p in self.dropped) + sum(self.deleted_rows.values())
 
     def summary(self) -> dict[str, object]:
         """JSON-friendly summary (also stored in CTL_ETL_HISTORY.DETAILS)."""
@@ -68,6 +70,7 @@ def maintain(
     *,
     retention_days: int,
     partitions_ahead_days: int = 3,
+    partition_period: Period = Period.DAY,
     date_time_days_ahead: int = 366,
     today: date | None = None,
     job_id: str | None = None,
@@ -79,12 +82,17 @@ def maintain(
     today = today or datetime.now(UTC).date()
     job_id = job_id or f"maintain-{uuid.uuid4().hex[:12]}"
     started = datetime.now(UTC).replace(tzinfo=None)
+    plan = _Plan(
+        today=today,
+        cutoff=today - timedelta(days=retention_days),
+        partition_days=days_between(today, today + timedelta(days=partitions_ahead_days)),
+        period=partition_period,
+        date_time_end=today + timedelta(days=date_time_days_ahead),
+    )
     with engine_for(url_or_engine) as engine:
         try:
             with engine.begin() as conn:
-                result = _maintain(
-                    conn, job_id, today, retention_days, partitions_ahead_days, date_time_days_ahead
-                )
+                result = _maintain(conn, job_id, plan)
                 _record_run(conn, job_id, job_version, started, "COMPLETE", result.summary())
             return result
         except Exception as exc:
@@ -93,17 +101,22 @@ def maintain(
             raise
 
 
-def _maintain(
-    conn: sa.Connection, job_id: str, today: date, retention_days: int, ahead: int, date_time_ahead: int
-) -> MaintenanceResult:
+@dataclass(frozen=True)
+class _Plan:
+    today: date
+    cutoff: date
+    partition_days: list[date]
+    period: Period
+    date_time_end: date
+
+
+def _maintain(conn: sa.Connection, job_id: str, plan: _Plan) -> MaintenanceResult:
     audit_key = begin_audit(conn, job_id=job_id, job_name=JOB_NAME)
-    cutoff = today - timedelta(days=retention_days)
-    dropped, deleted = _purge(conn, day_key(cutoff))
-    created = ensure_partitions(conn, days_between(today, today + timedelta(days=ahead)))
-    end = today + timedelta(days=date_time_ahead)
+    dropped, deleted = _purge(conn, day_key(plan.cutoff))
+    created = ensure_partitions(conn, plan.partition_days, period=plan.period)
     date_time_rows = 0
-    if missing_intervals(conn, today, end):
-        date_time_rows = fill_date_time(conn, today, end, audit_key=audit_key)
+    if missing_intervals(conn, plan.today, plan.date_time_end):
+        date_time_rows = fill_date_time(conn, plan.today, plan.date_time_end, audit_key=audit_key)
     finish_audit(conn, audit_key, AuditStats(row_count=date_time_rows))
     changed = (
         {p.table for p in dropped} | {t for t, n in deleted.items() if n} | {_parent(n) for n in created}
@@ -111,25 +124,25 @@ def _maintain(
     analyzed = sorted(changed | ({"date_time"} if date_time_rows else set()))
     for name in analyzed:
         conn.execute(sa.text(f"ANALYZE {name}"))
-    return MaintenanceResult(job_id, cutoff, dropped, deleted, created, date_time_rows, analyzed)
+    return MaintenanceResult(job_id, plan.cutoff, dropped, deleted, created, date_time_rows, analyzed)
 
 
 def _purge(conn: sa.Connection, cutoff_key: int) -> tuple[list[PurgedPartition], dict[str, int]]:
-    """Drop the daily partitions wholly before ``cutoff_key``; delete older rows from DEFAULT partitions."""
+    """Drop the partitions wholly before ``cutoff_key``; delete older rows from the others that have some."""
     dropped: list[PurgedPartition] = []
     deleted: dict[str, int] = {}
     for tbl in PARTITIONED_TABLES:
+        deleted[tbl.name] = 0
         for part in list_partitions(conn, tbl.name):
-            if part.is_default or part.upper > cutoff_key:  # type: ignore[operator]
-                continue
-            rows = conn.execute(sa.text(f"SELECT count(*) FROM {part.name}")).scalar_one()
-            conn.execute(sa.text(f"DROP TABLE {part.name}"))
-            dropped.append(PurgedPartition(tbl.name, part.name, key_day(part.lower), rows))  # type: ignore[arg-type]
-        result = conn.execute(
-            sa.text(f"DELETE FROM {default_partition_name(tbl.name)} WHERE {PARTITION_KEY} < :cutoff"),
-            {"cutoff": cutoff_key},
-        )
-        deleted[tbl.name] = result.rowcount
+            if part.is_default or part.lower < cutoff_key < part.upper:  # type: ignore[operator]
+                deleted[tbl.name] += conn.execute(
+                    sa.text(f"DELETE FROM {part.name} WHERE {PARTITION_KEY} < :cutoff"),
+                    {"cutoff": cutoff_key},
+                ).rowcount
+            elif part.upper <= cutoff_key:  # type: ignore[operator]
+                rows = conn.execute(sa.text(f"SELECT count(*) FROM {part.name}")).scalar_one()
+                conn.execute(sa.text(f"DROP TABLE {part.name}"))
+                dropped.append(PurgedPartition(tbl.name, part.name, key_day(part.lower), rows))  # type: ignore[arg-type]
     return dropped, deleted
 
 

@@ -1,9 +1,14 @@
-"""Daily range partitions of the fact tables (by ``start_date_time_key``, UTC days).
+"""Range partitions of the fact tables by ``start_date_time_key``: one per UTC day, ISO week or month.
 
 Each partitioned table has a DEFAULT partition (created by the migration) that catches rows of days without
-a partition of their own, and daily partitions ``<table>_pYYYYMMDD`` holding ``[day 00:00 UTC, next day)``.
-Partitions are created ahead by maintenance and on demand by the loader (for the days of its batch), so the
-default partition normally stays empty. Bounds are always read from the catalog, never parsed from names.
+a partition of their own, and partitions ``<table>_pYYYYMMDD`` named after their first day, each holding
+``[first day 00:00 UTC, first day after it)``. The width is the tenant's ``partition_period`` (``Period``):
+a day, an ISO week (from Monday) or a calendar month. Partitions are created ahead by maintenance and on
+demand by the loader (for the days of its batch), so the default partition normally stays empty.
+
+Changing the period never moves data: a new partition takes its period's range minus whatever existing
+partitions already cover, so partitions of the old width stay as they are and the new width applies from
+the first uncovered day on. Bounds are always read from the catalog, never parsed from names.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
 
@@ -19,6 +25,24 @@ from gim_dagster.core.infomart.tables import PARTITION_KEY, PARTITIONED_TABLES
 
 DAY_SECONDS = 86_400
 _BOUND_RE = re.compile(r"FOR VALUES FROM \('?(-?\d+)'?\) TO \('?(-?\d+)'?\)")
+
+
+class Period(StrEnum):
+    """Width of the fact tables' partitions (the tenant setting ``partition_period``)."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+    def bounds(self, day: date) -> tuple[date, date]:
+        """The first day of the period containing ``day`` and the first day after it."""
+        if self is Period.DAY:
+            return day, day + timedelta(days=1)
+        if self is Period.WEEK:
+            monday = day - timedelta(days=day.weekday())
+            return monday, monday + timedelta(days=7)
+        first = day.replace(day=1)
+        return first, (first + timedelta(days=32)).replace(day=1)
 
 
 @dataclass(frozen=True)
@@ -71,9 +95,12 @@ def list_partitions(conn: sa.Connection, table: str) -> list[Partition]:
 
 
 def ensure_partitions(
-    conn: sa.Connection, days: Iterable[date], tables: Iterable[str] | None = None
+    conn: sa.Connection,
+    days: Iterable[date],
+    tables: Iterable[str] | None = None,
+    period: Period = Period.DAY,
 ) -> list[str]:
-    """Create the daily partitions of ``days`` that do not exist yet; return the names created.
+    """Create partitions (of ``period``) so that every day of ``days`` has one; return the names created.
 
     Cheap when nothing is missing (one catalog query per table), so the loader calls it for every batch.
     """
@@ -82,21 +109,35 @@ def ensure_partitions(
     for table in tables if tables is not None else [t.name for t in PARTITIONED_TABLES]:
         existing = [p for p in list_partitions(conn, table) if not p.is_default]
         for day in wanted:
-            lo = day_key(day)
-            if not any(p.lower <= lo < p.upper for p in existing):  # type: ignore[operator]
-                _create_partition(conn, table, day)
-                created.append(partition_name(table, day))
+            if _covering(existing, day_key(day)) is None:
+                first, end = _free_range(existing, day, period)
+                _create_partition(conn, table, first, end)
+                existing.append(Partition(table, partition_name(table, first), day_key(first), day_key(end)))
+                created.append(partition_name(table, first))
     return created
 
 
-def _create_partition(conn: sa.Connection, table: str, day: date) -> None:
-    """Create one daily partition, moving rows of that day out of the default partition first if any.
+def _covering(partitions: Iterable[Partition], key: int) -> Partition | None:
+    return next((p for p in partitions if p.lower <= key < p.upper), None)  # type: ignore[operator]
+
+
+def _free_range(existing: list[Partition], day: date, period: Period) -> tuple[date, date]:
+    """``period``'s range around ``day``, narrowed to stay clear of the ``existing`` partitions."""
+    first, end = period.bounds(day)
+    key = day_key(day)
+    uppers_below = [key_day(p.upper) for p in existing if p.upper <= key]  # type: ignore[operator]
+    lowers_above = [key_day(p.lower) for p in existing if p.lower > key]  # type: ignore[operator]
+    return max([first, *uppers_below]), min([end, *lowers_above])
+
+
+def _create_partition(conn: sa.Connection, table: str, first: date, end: date) -> None:
+    """Create the partition ``[first, end)``, moving rows of that range out of the default partition first.
 
     PostgreSQL refuses ``CREATE TABLE ... PARTITION OF`` while the default partition holds rows of the new
     range, so such rows are moved into a stand-alone table that is then attached.
     """
-    name, default = partition_name(table, day), default_partition_name(table)
-    lo, hi = day_key(day), day_key(day + timedelta(days=1))
+    name, default = partition_name(table, first), default_partition_name(table)
+    lo, hi = day_key(first), day_key(end)
     in_default = conn.execute(
         sa.text(
             f"SELECT EXISTS (SELECT 1 FROM {default} WHERE {PARTITION_KEY} >= :lo AND {PARTITION_KEY} < :hi)"

@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from gim_dagster.core.infomart._db import engine_for
 from gim_dagster.core.infomart.audit import AuditStats, begin_audit, finish_audit
 from gim_dagster.core.infomart.date_time import fill_date_time, missing_intervals
-from gim_dagster.core.infomart.partitions import days_between, ensure_partitions
+from gim_dagster.core.infomart.partitions import Period, days_between, ensure_partitions
 
 MIGRATE_LOCK_ID = 0x47494D_4D494752  # "GIM" "MIGR"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -55,12 +55,14 @@ def migrate(
     date_time_range: tuple[date, date] | None = None,
     time_zone: str | None = None,
     partitions_ahead_days: int = DEFAULT_PARTITIONS_AHEAD,
+    partition_period: Period = Period.DAY,
 ) -> str:
     """Upgrade the Info Mart at ``url_or_engine`` to the newest schema; return its schema version.
 
     Also makes sure DATE_TIME covers ``date_time_range`` (UTC days ``[first, end)``; default
     ``default_date_time_range()``, filled in ``time_zone`` when the table is new, default UTC) and that the
-    fact tables have daily partitions from today to ``partitions_ahead_days`` ahead. All in one transaction.
+    fact tables have partitions (of ``partition_period``) from today to ``partitions_ahead_days`` ahead. All
+    in one transaction.
     """
     first, end = date_time_range or default_date_time_range()
     today = datetime.now(UTC).date()
@@ -69,7 +71,8 @@ def migrate(
         if MigrationContext.configure(conn).get_current_revision() != head_revision():
             command.upgrade(alembic_config(conn), "head")
         _extend_date_time(conn, first, end, time_zone)
-        ensure_partitions(conn, days_between(today, today + timedelta(days=partitions_ahead_days)))
+        ahead = days_between(today, today + timedelta(days=partitions_ahead_days))
+        ensure_partitions(conn, ahead, period=partition_period)
         return schema_version(conn)
 
 
