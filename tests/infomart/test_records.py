@@ -50,12 +50,33 @@ def test_decode_keeps_null_and_empty_string_apart() -> None:
         ),
         (b'{"row": {}}', "missing field 'table'"),
         (b"not json", "not a valid fact record"),
+        (b'{"table": "interaction_fact", "row": {}} {}', "Extra data"),
+        (b'{"table": "interaction_fact", "row": {"interaction_id": 1', "not a valid fact record"),
+        (b'\xff{"table": "interaction_fact"}', "not a valid fact record"),
+        (b"[1, 2]", "not a valid fact record"),
     ],
 )
 def test_decode_rejects_bad_records_naming_the_problem(value: bytes, message: str) -> None:
     with pytest.raises(RecordError, match=r"acme\.gsp\.facts\[3\]@42") as err:
         decode_batch([FactRecord("acme.gsp.facts", 3, 42, None, value)])
     assert message in str(err.value)
+
+
+def test_decode_takes_what_json_loads_takes() -> None:
+    """The fast path of compact UTF-8 JSON and json.loads agree, whitespace and other encodings included."""
+    row = irf_row(1, media_server_ixn_guid="Zoë")
+    doc = {"table": "interaction_resource_fact", "row": row}
+    values = [
+        json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode(),
+        b"  " + json.dumps(doc, indent=2).encode() + b"\n",
+        json.dumps(doc).encode("utf-16"),
+    ]
+    decoded = [
+        decode_batch([FactRecord("t", 0, 0, None, v)]).tables["interaction_resource_fact"] for v in values
+    ]
+    assert decoded[0].rows == decoded[1].rows == decoded[2].rows
+    (only,) = decoded[0].rows.values()
+    assert "Zoë" in only
 
 
 def test_missing_key_column_is_an_error() -> None:
