@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 from dagster import AssetsDefinition, ExecuteInProcessResult, materialize
 from dagster_aws.s3 import S3Resource
@@ -93,6 +95,12 @@ class GcaEnv:
     def marker(self, tenant: str) -> dict[str, Any]:
         key = f"{self.prefix}/tenants/{tenant}/gca/snapshots/latest.json"
         return json.loads(self.s3().get_object(Bucket=S3_BUCKET, Key=key)["Body"].read())
+
+    def dimension_keys(self, tenant: str) -> list[dict[str, Any]]:
+        """The ``dimension_keys`` rows stored with the tenant's latest snapshot."""
+        key = f"{self.marker(tenant)['snapshot_prefix']}/dimension_keys.parquet"
+        body = self.s3().get_object(Bucket=S3_BUCKET, Key=key)["Body"].read()
+        return pq.read_table(io.BytesIO(body)).to_pylist()
 
     def topic(self, tenant: str) -> list[tuple[str, dict[str, Any]]]:
         """Every record of the tenant's configuration topic, in order: (key, value)."""

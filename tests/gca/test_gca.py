@@ -19,6 +19,15 @@ from gim_dagster.resources import KafkaResource
 from gim_dagster.stack import S3_BUCKET
 
 EXTRA = ("object_type", "tenant", "op", "snapshot_id", "dim")
+AUDITED_DIMS = (
+    "resource_",
+    "group_",
+    "place",
+    "skill",
+    "resource_state_reason",
+    "resource_group_combination",
+)
+"""Dimension tables whose rows end with (create_audit_key, update_audit_key)."""
 
 
 def _meta(result: Any) -> dict[str, Any]:
@@ -109,6 +118,23 @@ def _current_dims(env: GcaEnv, tenant: str) -> dict[str, set[tuple]]:
             )
         ),
         "tenant": set(db_rows(engine, "SELECT tenant_key, tenant_name FROM tenant")),
+        "combinations": _current_combinations(env, tenant),
+    }
+
+
+def _current_combinations(env: GcaEnv, tenant: str) -> set[tuple]:
+    """(person, group DBIDs) of every open group-combination piece of the latest snapshot's keys."""
+    groups: dict[int, set[int]] = {}
+    for key, dbid in db_rows(
+        env.infomart(tenant),
+        "SELECT c.resource_group_combination_key, g.group_cfg_dbid FROM resource_group_combination c "
+        "JOIN group_ g USING (group_key) WHERE c.resource_group_combination_key > 0",
+    ):
+        groups.setdefault(key, set()).add(dbid)
+    return {
+        (r["dbid"], frozenset(groups[r["dim_key"]]))
+        for r in env.dimension_keys(tenant)
+        if r["object_type"] == "group_combination" and r["end_ts"] is None and r["dim_key"] > 0
     }
 
 
@@ -119,6 +145,11 @@ def _expected_dims(config: dict[str, dict[int, dict[str, Any]]], tenant: str) ->
     subtypes = {"acd_queue": "ACDQueue", "virtual_queue": "VirtualQueue", "routing_point": "RoutingPoint"}
     agents = {p["dbid"] for p in live("person") if p["is_agent"]}
     agent_groups = {g["dbid"] for g in live("group") if g["group_type"] == "agent"}
+    members = {
+        (m["member_dbid"], m["group_dbid"])
+        for m in live("group_member")
+        if m["group_dbid"] in agent_groups and m["member_dbid"] in agents
+    }
     return {
         "agents": {
             (p["dbid"], p["user_name"], p["first_name"], p["last_name"], p["employee_id"])
@@ -132,17 +163,16 @@ def _expected_dims(config: dict[str, dict[int, dict[str, Any]]], tenant: str) ->
         "groups": {(g["dbid"], g["name"], g["group_type"].upper()) for g in live("group")},
         "skills": {(s["dbid"], s["name"]) for s in live("skill")},
         "reasons": {(v["name"],) for v in live("attribute_value") if v["attribute"] == "not_ready_reason"},
-        "members": {
-            (m["member_dbid"], m["group_dbid"])
-            for m in live("group_member")
-            if m["group_dbid"] in agent_groups and m["member_dbid"] in agents
-        },
+        "members": members,
         "levels": {
             (s["person_dbid"], s["skill_dbid"], s["level"])
             for s in live("skill_level")
             if s["person_dbid"] in agents
         },
         "tenant": {(1, tenant)},
+        "combinations": {
+            (person, frozenset(g for p, g in members if p == person)) for person in {p for p, _g in members}
+        },
     }
 
 
@@ -302,6 +332,7 @@ def _state(env: GcaEnv, tenant: str) -> dict[str, Any]:
             "resource_state_reason",
             "resource_group_fact_",
             "resource_skill_fact_",
+            "resource_group_combination",
         )
     }
     strip = {
@@ -342,13 +373,7 @@ def test_crash_after_publishing_reruns_to_the_clean_result(gca_env: GcaEnv) -> N
 def _strip_audit(value: Any) -> Any:
     """Dimension rows end with (create_audit_key, update_audit_key): tenants draw audit keys independently."""
     if isinstance(value, dict) and value and all(isinstance(v, list) for v in value.values()):
-        return {
-            t: [
-                row[:-2] if t in ("resource_", "group_", "place", "skill", "resource_state_reason") else row
-                for row in rows
-            ]
-            for t, rows in value.items()
-        }
+        return {t: [row[:-2] if t in AUDITED_DIMS else row for row in rows] for t, rows in value.items()}
     return value
 
 

@@ -19,11 +19,19 @@ History, the Info Mart way:
   (resource version, skill version, level), from ``START_TS`` to ``END_TS``: moving an agent, changing a
   level, renaming the agent or the group closes the affected rows and opens new ones at the time of the
   change.
+* ``RESOURCE_GROUP_COMBINATION`` holds one row per (combination, ``GROUP_`` key): a combination is a set of
+  group versions some agent belonged to at once. A person's membership history (their
+  ``RESOURCE_GROUP_FACT_`` rows over all their resource versions) is cut at every ``START_TS`` and
+  ``END_TS``; the set of group keys active in each piece is one combination. Every non-empty set ever seen
+  is registered; the empty set is the seeded combination -1 (``NO_GROUP_COMBINATION_KEY``). Combinations
+  are immutable (same key, same set, forever) and never removed; a renamed group (a new ``GROUP_`` key)
+  makes new combinations.
 * ``TENANT`` is the one row ``TENANT_KEY = 1`` (see ``static_keys``), updated in place.
 
 Surrogate keys are assigned as ``max(key) + row_number()`` in natural-key order under the audit lock (the only
 writer of these tables is this sync), so they are stable and a re-run after a crash assigns the same keys a
-clean run would have. Keys -1 (unknown) are seeded by the migration and never touched.
+clean run would have (new combinations: in the order of their sorted arrays of group keys). Keys -1
+(unknown; no group combination) are seeded by the migration and never touched.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ import sqlalchemy as sa
 from gim_dagster.core.gca.model import Row
 from gim_dagster.core.gca.validate import Violation
 from gim_dagster.core.infomart.audit import AuditStats, begin_audit, finish_audit
-from gim_dagster.core.infomart.static_keys import TENANT_KEY
+from gim_dagster.core.infomart.static_keys import NO_GROUP_COMBINATION_KEY, TENANT_KEY
 
 JOB_NAME = "gca_snapshot"
 CFG_TYPE = {
@@ -374,6 +382,49 @@ def _sync_relation(conn: sa.Connection, rel: _Relation, stg: str, audit_key: int
     return closed + opened
 
 
+COMBINATION_TABLE = "resource_group_combination"
+_COMBINATION_PIECES = f"""
+m AS (
+    SELECT r.resource_cfg_dbid AS person, f.group_key, f.start_ts, f.end_ts
+    FROM resource_group_fact_ f JOIN resource_ r USING (resource_key)
+    WHERE r.resource_cfg_type_id = {CFG_TYPE["person"]} AND f.group_key > 0
+      AND f.end_ts IS DISTINCT FROM f.start_ts
+), cuts AS (
+    SELECT person, start_ts AS ts FROM m UNION SELECT person, end_ts FROM m WHERE end_ts IS NOT NULL
+), spans AS (
+    SELECT person, ts AS start_ts, lead(ts) OVER (PARTITION BY person ORDER BY ts) AS end_ts FROM cuts
+), pieces AS (
+    SELECT s.person, s.start_ts, s.end_ts,
+           coalesce(array_agg(DISTINCT m.group_key ORDER BY m.group_key)
+                    FILTER (WHERE m.group_key IS NOT NULL), '{{}}') AS groups
+    FROM spans s LEFT JOIN m ON m.person = s.person AND m.start_ts <= s.start_ts
+                              AND (m.end_ts IS NULL OR m.end_ts > s.start_ts)
+    GROUP BY s.person, s.start_ts, s.end_ts
+), combinations AS (
+    SELECT resource_group_combination_key AS key, array_agg(group_key ORDER BY group_key) AS groups
+    FROM {COMBINATION_TABLE} WHERE resource_group_combination_key > 0 GROUP BY resource_group_combination_key
+)"""
+"""CTEs ``pieces`` (person DBID, start, end or null, sorted group keys: one row per piece of each person's
+membership history, from their first membership on) and ``combinations`` (key, sorted group keys)."""
+
+
+def _sync_combinations(conn: sa.Connection, audit_key: int) -> int:
+    """Register every set of group keys an agent has had (see the module docstring); return rows inserted."""
+    return conn.execute(
+        sa.text(
+            f"WITH {_COMBINATION_PIECES}, new AS ("
+            f"  SELECT (SELECT greatest(max(resource_group_combination_key), 0) FROM {COMBINATION_TABLE})"
+            "    + row_number() OVER (ORDER BY groups) AS key, groups FROM ("
+            "    SELECT groups FROM pieces WHERE cardinality(groups) > 0 "
+            "    EXCEPT SELECT groups FROM combinations) s) "
+            f"INSERT INTO {COMBINATION_TABLE} (resource_group_combination_key, group_key, tenant_key, "
+            "create_audit_key, update_audit_key) "
+            "SELECT new.key, g.group_key, :tenant, :a, :a FROM new, unnest(new.groups) AS g(group_key)"
+        ),
+        {"a": audit_key, "tenant": TENANT_KEY},
+    ).rowcount
+
+
 def _sync_tenant(conn: sa.Connection, tenant: Row | None, audit_key: int) -> int:
     if tenant is None:
         return 0
@@ -444,6 +495,7 @@ def sync_dimensions(
         )
         rows[GROUP_FACT.table] = _sync_relation(conn, GROUP_FACT, "stg_member", audit_key, as_of)
         rows[SKILL_FACT.table] = _sync_relation(conn, SKILL_FACT, "stg_skill_level", audit_key, as_of)
+        rows[COMBINATION_TABLE] = _sync_combinations(conn, audit_key)
         total = sum(rows.values())
         finish_audit(conn, audit_key, AuditStats(row_count=total))
     return DimensionSync(rows=rows, audit_key=audit_key if total else None)
@@ -476,16 +528,55 @@ SELECT software_reason_value, resource_state_reason_key, start_ts, end_ts FROM r
 WHERE resource_state_reason_key > 0 AND reason_type_code = 'SOFTWARE' AND software_reason_key = :k
 """
 
+_COMBINATION_KEYS_SQL = f"""
+WITH {_COMBINATION_PIECES}
+SELECT p.person, coalesce(c.key, {NO_GROUP_COMBINATION_KEY}), p.start_ts, p.end_ts
+FROM pieces p LEFT JOIN (SELECT groups, min(key) AS key FROM combinations GROUP BY groups) c USING (groups)
+ORDER BY p.person, p.start_ts
+"""
+
+
+def _combination_keys(pieces: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Key rows of the pieces (person, key, start, end), ordered by person and start.
+
+    Adjacent pieces with the same key (e.g. around a rename, a new RESOURCE_KEY in the same groups) are one.
+    """
+    rows: list[dict[str, Any]] = []
+    for person, key, start, end in pieces:
+        last = rows[-1] if rows else None
+        if last and last["dbid"] == person and last["dim_key"] == key and last["end_ts"] == start:
+            last["end_ts"] = end
+            continue
+        rows.append(
+            {
+                "object_type": "group_combination",
+                "dbid": person,
+                "dim_table": COMBINATION_TABLE,
+                "dim_key": key,
+                "start_ts": start,
+                "end_ts": end,
+            }
+        )
+    return rows
+
 
 def dimension_keys(engine: sa.Engine, tables: dict[str, pa.Table]) -> pa.Table:
     """Every version's key per configuration object: (object type, DBID) -> dimension table, key, validity.
 
     Not-ready reasons have no DBID in the Info Mart: their versions are listed under each ``attribute_value``
     DBID that carries the code.
+
+    Group combinations are listed per ``person`` DBID (``object_type = 'group_combination'``, ``dim_table =
+    'resource_group_combination'``): one row per time piece in which the person belonged to one set of agent
+    groups, from the person's first membership on, ``end_ts`` null while current; adjacent pieces with the
+    same combination are merged. A piece in no group (after the agent left every group, or left the company)
+    is listed with key -1 (``NO_GROUP_COMBINATION_KEY``), so that a consumer taking the newest piece does not
+    keep a stale combination; a person never in a group has no row (the consumer falls back to -1).
     """
     with engine.connect() as conn:
         rows = [dict(zip(KEYS_SCHEMA.names, r, strict=True)) for r in conn.execute(sa.text(_KEYS_SQL))]
         reasons = conn.execute(sa.text(_REASON_KEYS_SQL), {"k": REASON_KEY}).all()
+        rows += _combination_keys(conn.execute(sa.text(_COMBINATION_KEYS_SQL)))
     by_code: dict[str, list[tuple[int, int, int | None]]] = {}
     for code, key, start, end in reasons:
         by_code.setdefault(code, []).append((key, start, end))
