@@ -2,7 +2,7 @@
 
 Run (creates and drops its own database on the server of the DSN)::
 
-    /tmp/venv0/bin/python bench/bench_export.py \
+    .venv/bin/python bench/bench_export.py \
         [postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--rows 1000000]
 
 ``--rows`` INTERACTION_RESOURCE_FACT rows over seven days are inserted in one audited transaction of a freshly

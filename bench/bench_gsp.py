@@ -2,7 +2,7 @@
 
 Reproduce (starts its own local stack in a temporary directory, about a minute):
 
-    /tmp/venv0/bin/python bench/bench_gsp.py --hours 8 --calls-per-hour 1500
+    .venv/bin/python bench/bench_gsp.py --hours 8 --calls-per-hour 1500
 
 Figures printed:
 * core: ``Processor.process`` (parse + dedup/lateness + state machines + fact rows) on all records in

@@ -2,7 +2,7 @@
 
 Reproduce (from the repository root):
 
-    /tmp/venv0/bin/python bench/bench_simulator.py [--seed 1] [--out bench/out/day.tsv]
+    .venv/bin/python bench/bench_simulator.py [--seed 1] [--out bench/out/day.tsv]
 
 Prints events/s of the simulation alone (clean events, serialised, faults injected, ledger built), of the
 file sink alone, and end to end; writes the ledger next to the output file.

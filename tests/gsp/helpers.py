@@ -53,7 +53,7 @@ def as_records(tenant: str, sim: Simulation) -> list[Record]:
 
 
 def resolver_for(roster: Roster) -> KeyResolver:
-    return KeyResolver(
+    return KeyResolver.fixed(
         agents={a.employee_id: a.dbid for a in roster.agents},
         queues={q.name: q.dbid for q in roster.queues},
         places={a.place: 5000 + a.dbid for a in roster.agents},

@@ -18,7 +18,7 @@ from tests.gsp.helpers import FAR_FUTURE_MS, as_records, final_facts, reconcile,
 T = "acme"
 NAMES = TenantNames(T)
 T0 = 1_767_600_000_000  # 2026-01-05 08:00 UTC
-RESOLVER = KeyResolver(
+RESOLVER = KeyResolver.fixed(
     agents={"E1": 11, "E2": 12}, queues={"Sales": 501}, places={"P1": 71}, reasons={"Break": 901}
 )
 

@@ -31,18 +31,18 @@ class AgentMachine:
         agent = self.agents.get(key)
         if agent is None:
             agent = self.agents[key] = AgentState()
-        ts, event_type = ev.ts, ev.event_type
-        if agent.session_id != ev.session_id or agent.session_key is None:
+        ts, event_type, session_id = ev.ts, ev.event_type, ev.session_id  # event fields are slow to read
+        if agent.session_id != session_id or agent.session_key is None:
             self._close_session(key, agent, ts)
-            agent.session_id, agent.session_start_ms, agent.place = ev.session_id, ts, ev.place
-            agent.session_key = fact_id(self.tenant, "session", ev.session_id)
+            agent.session_id, agent.session_start_ms, agent.place = session_id, ts, ev.place
+            agent.session_key = fact_id(self.tenant, "session", session_id)
         state = _STATE.get(event_type)
         if state is not None:
             self._close_state(key, agent, ts, ev)
             agent.state, agent.state_event_id, agent.state_start_ms = state, ev.event_id, ts
             agent.reason = ev.reason_code if event_type == "not_ready" else None
             agent.interaction_id = ev.interaction_id if event_type in _WITH_INTERACTION else None
-        if ev.event_type == "logout":
+        if event_type == "logout":
             self._close_session(key, agent, ts)
             del self.agents[key]
             self.ctx.dirty_agents.discard(key)
@@ -89,14 +89,14 @@ class AgentMachine:
             acw = self.ctx.state.acw[key] = Acw(interaction_id=interaction_id)
         return acw
 
-    def _resource(self, agent_id: str) -> tuple[int, int]:
-        resolver = self.ctx.resolver
-        resource_key = resolver.agent(agent_id)
-        return resource_key, resolver.group_combination(resource_key)
+    def _resolve(self, agent_id: str, at_ms: int) -> tuple[int, int]:
+        """RESOURCE_KEY and RESOURCE_GROUP_COMBINATION_KEY of the agent when a fact starts."""
+        resolver, at_s = self.ctx.resolver, at_ms // 1000
+        return resolver.agent(agent_id, at_s), resolver.group_combination(agent_id, at_s)
 
     def _session_row(self, key: tuple[str, str], agent: AgentState, end_ms: int | None) -> tuple[str, Row]:
         assert agent.session_key is not None
-        resource_key, combination = self._resource(key[0])
+        resource_key, combination = self._resolve(key[0], agent.session_start_ms)
         row = sm_row(
             "sm_res_session_fact_key",
             agent.session_key,
@@ -104,7 +104,7 @@ class AgentMachine:
             end_ms,
             key[1],
             resource_key,
-            resource_group_combination_key=combination,
+            {"resource_group_combination_key": combination},
         )
         return "sm_res_session_fact", row
 
@@ -112,55 +112,49 @@ class AgentMachine:
         self, key: tuple[str, str], agent: AgentState, end_ms: int | None
     ) -> list[tuple[str, Row]]:
         assert agent.state is not None
-        resource_key, combination = self._resource(key[0])
-        common = {"resource_group_combination_key": combination, "sm_res_session_fact_key": agent.session_key}
-        state_key = RESOURCE_STATE_KEY[agent.state]
-        event_id, start, media = agent.state_event_id, agent.state_start_ms, key[1]
-        rows = [
-            (
-                "sm_res_state_fact",
-                sm_row(
-                    "sm_res_state_fact_key",
-                    fact_id(self.tenant, "state", event_id),
-                    start,
-                    end_ms,
-                    media,
-                    resource_key,
-                    resource_state_key=state_key,
-                    **common,
-                ),
-            )
+        resource_key, combination = self._resolve(key[0], agent.state_start_ms)
+        state_key, session_key = RESOURCE_STATE_KEY[agent.state], agent.session_key
+        tenant, event_id, start, media = self.tenant, agent.state_event_id, agent.state_start_ms, key[1]
+        state_row = sm_row(
+            "sm_res_state_fact_key",
+            fact_id(tenant, "state", event_id),
+            start,
+            end_ms,
+            media,
+            resource_key,
+            {
+                "resource_state_key": state_key,
+                "resource_group_combination_key": combination,
+                "sm_res_session_fact_key": session_key,
+            },
+        )
+        if agent.state != "NOTREADY":
+            return [("sm_res_state_fact", state_row)]
+        reason_row = sm_row(
+            "sm_res_state_reason_fact_key",
+            fact_id(tenant, "reason", event_id),
+            start,
+            end_ms,
+            media,
+            resource_key,
+            {
+                "resource_state_key": state_key,
+                "resource_state_reason_key": self.ctx.resolver.reason(agent.reason, start // 1000),
+                "resource_group_combination_key": combination,
+                "sm_res_session_fact_key": session_key,
+            },
+        )
+        nrr_row = sm_row(
+            "sm_media_nrr_fact_key",
+            fact_id(tenant, "nrr", event_id),
+            start,
+            end_ms,
+            media,
+            resource_key,
+            {"resource_group_combination_key": combination, "sm_res_session_fact_key": session_key},
+        )
+        return [
+            ("sm_res_state_fact", state_row),
+            ("sm_res_state_reason_fact", reason_row),
+            ("sm_media_nrr_fact", nrr_row),
         ]
-        if agent.state == "NOTREADY":
-            reason_key = self.ctx.resolver.reason(agent.reason)
-            rows.append(
-                (
-                    "sm_res_state_reason_fact",
-                    sm_row(
-                        "sm_res_state_reason_fact_key",
-                        fact_id(self.tenant, "reason", event_id),
-                        start,
-                        end_ms,
-                        media,
-                        resource_key,
-                        resource_state_key=state_key,
-                        resource_state_reason_key=reason_key,
-                        **common,
-                    ),
-                )
-            )
-            rows.append(
-                (
-                    "sm_media_nrr_fact",
-                    sm_row(
-                        "sm_media_nrr_fact_key",
-                        fact_id(self.tenant, "nrr", event_id),
-                        start,
-                        end_ms,
-                        media,
-                        resource_key,
-                        **common,
-                    ),
-                )
-            )
-        return rows

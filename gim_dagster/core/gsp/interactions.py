@@ -3,6 +3,9 @@
 Events arrive here in event-time order per interaction. Each handler updates the interaction, its legs (one
 per agent: INTERACTION_RESOURCE_FACT) and its mediations (one per stay in a queue: MEDIATION_SEGMENT_FACT).
 An agent taking part twice in one interaction keeps one leg (its counts and durations add up).
+
+Handlers read an event field once when they need it twice: a pydantic model's attribute is several times
+slower to read than a local (``BaseModel.__getattr__`` keeps the interpreter from specialising the lookup).
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class InteractionMachine:
         self.ctx = ctx
         self.tenant = ctx.tenant
         self.open = ctx.state.interactions
+        self.timeout = ctx.config.interaction_timeout_ms
+        self.dirty = ctx.dirty_interactions
         self.voice_handlers: dict[str, Callable[[Interaction, Any], None]] = {
             "queued": self._queued,
             "diverted": self._diverted,
@@ -75,38 +80,51 @@ class InteractionMachine:
 
     def apply_voice(self, ev: Any, tp: TP) -> str | None:
         """Apply one voice event; returns a dead-letter reason if it cannot belong to any interaction."""
-        ixn = self._interaction(ev.call_id, ev.ts, tp, "voice", _ITYPE[ev.call_type])
-        if isinstance(ixn, str):
-            return ixn
+        ts = ev.ts
+        ixn = self.open.get(ev.call_id)
+        if ixn is None or ts > ixn.last_ms + self.timeout:  # else the fast path: open and not timed out
+            ixn = self._interaction(ev.call_id, ts, tp, "voice", ev.call_type)
+            if isinstance(ixn, str):
+                return ixn
         self.voice_handlers[ev.event_type](ixn, ev)
-        return self._touched(ixn, ev.ts)
+        if ts > ixn.last_ms:
+            ixn.last_ms = ts
+        self.dirty.add(ixn.ixn_id)
+        return None
 
     def apply_digital(self, ev: Any, tp: TP) -> str | None:
-        ixn = self._interaction(ev.interaction_id, ev.ts, tp, ev.media, "INBOUND")
-        if isinstance(ixn, str):
-            return ixn
+        ts = ev.ts
+        ixn = self.open.get(ev.interaction_id)
+        if ixn is None or ts > ixn.last_ms + self.timeout:
+            ixn = self._interaction(ev.interaction_id, ts, tp, ev.media, "inbound")
+            if isinstance(ixn, str):
+                return ixn
         self.digital_handlers[ev.event_type](ixn, ev)
-        return self._touched(ixn, ev.ts)
+        if ts > ixn.last_ms:
+            ixn.last_ms = ts
+        self.dirty.add(ixn.ixn_id)
+        return None
 
     def close_stale(self, frontiers: dict[TP, int]) -> None:
         """Close interactions silent for longer than the timeout, as of their partition's frontier."""
-        timeout = self.ctx.config.interaction_timeout_ms
+        timeout = self.timeout
         stale = [i for i in self.open.values() if i.last_ms + timeout < frontiers[i.tp]]
         for ixn in stale:
             self._time_out(ixn)
 
     # --- lookup and closing ------------------------------------------------------------------------------
 
-    def _interaction(self, ixn_id: str, ts: int, tp: TP, media: str, itype: str) -> Interaction | str:
+    def _interaction(self, ixn_id: str, ts: int, tp: TP, media: str, call_type: str) -> Interaction | str:
+        """The open interaction an event belongs to (started if new), or why it belongs to none."""
         ixn = self.open.get(ixn_id)
         if ixn is not None:
-            if ts <= ixn.last_ms + self.ctx.config.interaction_timeout_ms:
+            if ts <= ixn.last_ms + self.timeout:
                 return ixn
             self._time_out(ixn)
         reason = self._after_end(ixn_id, ts)
         if reason:
             return reason
-        ixn = Interaction(ixn_id, fact_id(self.tenant, "ixn", ixn_id), media, itype, ts, ts, tp)
+        ixn = Interaction(ixn_id, fact_id(self.tenant, "ixn", ixn_id), media, _ITYPE[call_type], ts, ts, tp)
         self.open[ixn_id] = ixn
         return ixn
 
@@ -128,10 +146,6 @@ class InteractionMachine:
             return None
         return f"event after its interaction {ixn_id} ended"
 
-    def _touched(self, ixn: Interaction, ts: int) -> None:
-        ixn.last_ms = max(ixn.last_ms, ts)
-        self.ctx.dirty_interactions.add(ixn.ixn_id)
-
     def _end(
         self, ixn: Interaction, ts: int, leg_result: str = "abandoned", med_outcome: str = "abandoned"
     ) -> None:
@@ -145,7 +159,7 @@ class InteractionMachine:
                 leg.end_ms, leg.result = ts, leg.result or leg_result
         del self.open[ixn.ixn_id]
         self.ctx.state.closed[ixn.ixn_id] = ixn
-        self.ctx.dirty_interactions.add(ixn.ixn_id)
+        self.dirty.add(ixn.ixn_id)
 
     def _time_out(self, ixn: Interaction) -> None:
         ixn.timed_out = True
@@ -212,11 +226,13 @@ class InteractionMachine:
         self._end(ixn, ev.ts)
 
     def _ringing(self, ixn: Interaction, ev: Any) -> None:
-        consult = ev.call_type == "consult"
-        leg = self._leg(ixn, ev.agent_id, ev.place, "consult" if consult else "received", ev.ts)
-        if consult and ev.other_agent_id and ev.other_agent_id in ixn.legs:
-            leg.received_from = ixn.legs[ev.other_agent_id].irf_id
-        _open(leg, "ring", ev.ts)
+        consult, ts = ev.call_type == "consult", ev.ts
+        leg = self._leg(ixn, ev.agent_id, ev.place, "consult" if consult else "received", ts)
+        if consult:
+            other = ixn.legs.get(ev.other_agent_id) if ev.other_agent_id else None
+            if other is not None:
+                leg.received_from = other.irf_id
+        _open(leg, "ring", ts)
 
     def _dialing(self, ixn: Interaction, ev: Any) -> None:
         if ev.call_type == "consult":
@@ -227,21 +243,21 @@ class InteractionMachine:
         _open(self._leg(ixn, ev.agent_id, ev.place, "initiated", ev.ts), "dial", ev.ts)
 
     def _established(self, ixn: Interaction, ev: Any) -> None:
-        leg = self._agent_leg(ixn, ev)
-        _close(leg, "ring", ev.ts)
-        _close(leg, "dial", ev.ts)
+        leg, ts = self._agent_leg(ixn, ev), ev.ts
+        _close(leg, "ring", ts)
+        _close(leg, "dial", ts)
         _count(leg, "talk")
-        _open(leg, "talk", ev.ts)
+        _open(leg, "talk", ts)
 
     def _held(self, ixn: Interaction, ev: Any) -> None:
-        leg = self._agent_leg(ixn, ev)
-        _close(leg, "talk", ev.ts)
-        _open(leg, "hold", ev.ts)
+        leg, ts = self._agent_leg(ixn, ev), ev.ts
+        _close(leg, "talk", ts)
+        _open(leg, "hold", ts)
 
     def _retrieved(self, ixn: Interaction, ev: Any) -> None:
-        leg = self._agent_leg(ixn, ev)
-        _close(leg, "hold", ev.ts)
-        _open(leg, "talk", ev.ts)
+        leg, ts = self._agent_leg(ixn, ev), ev.ts
+        _close(leg, "hold", ts)
+        _open(leg, "talk", ts)
 
     def _party_changed(self, ixn: Interaction, ev: Any) -> None:
         self._agent_leg(ixn, ev).result = "transferred"
@@ -255,11 +271,11 @@ class InteractionMachine:
             other.conferenced = True
 
     def _released(self, ixn: Interaction, ev: Any) -> None:
-        leg = self._agent_leg(ixn, ev)
+        leg, ts = self._agent_leg(ixn, ev), ev.ts
         answered = leg.counts.get("talk", 0) > 0
-        self._leave(ixn, leg, ev.ts, "completed" if answered or leg.role != "initiated" else "no_answer")
+        self._leave(ixn, leg, ts, "completed" if answered or leg.role != "initiated" else "no_answer")
         if not ixn.connected and not ixn.requeue_pending:
-            self._end(ixn, ev.ts)
+            self._end(ixn, ts)
 
     # --- digital -------------------------------------------------------------------------------------------
 
@@ -268,14 +284,15 @@ class InteractionMachine:
         ixn.subject = ev.user_data.get("subject")
 
     def _offered(self, ixn: Interaction, ev: Any) -> None:
-        self._close_mediation(ixn, ev.ts, "routed", ev.agent_id)
-        _open(self._leg(ixn, ev.agent_id, ev.place, "received", ev.ts), "ring", ev.ts)
+        ts, agent_id = ev.ts, ev.agent_id
+        self._close_mediation(ixn, ts, "routed", agent_id)
+        _open(self._leg(ixn, agent_id, ev.place, "received", ts), "ring", ts)
 
     def _accepted(self, ixn: Interaction, ev: Any) -> None:
-        leg = self._agent_leg(ixn, ev)
-        _close(leg, "ring", ev.ts)
+        leg, ts = self._agent_leg(ixn, ev), ev.ts
+        _close(leg, "ring", ts)
         _count(leg, "talk")
-        _open(leg, "talk", ev.ts)
+        _open(leg, "talk", ts)
 
     def _rejected(self, ixn: Interaction, ev: Any) -> None:
         self._leave(ixn, self._agent_leg(ixn, ev), ev.ts, "rejected")

@@ -5,24 +5,29 @@ Event time, per raw partition (every interaction and every agent lives in one pa
 * a record is parsed; a malformed one is dead-lettered with the parser's reason;
 * a duplicate (event id seen within ``dedup_window_ms``) is dropped; an event older than the partition's
   frontier (newest event time read so far minus ``allowed_lateness_ms``) is dead-lettered as too late;
-* the others wait in the partition's pending list; at the end of the batch every pending event below the
-  frontier is applied, in (ts, seq) order.
+* the others wait in the partition's pending list; after every chunk of the partition's records (and at the
+  end of the batch) every pending event below the frontier is applied, in (ts, seq) order.
 
 So events are applied in event-time order whatever order they arrived in, a late event (within the lateness)
 simply takes its place, and whether an event is accepted depends only on the records before it in its
-partition. Hence splitting a stream into 1, 7 or 100 micro-batches applies the same events in the same order,
-and since facts are emitted with deterministic keys whenever they change, the last value per key is the same.
+partition. The frontier only moves forward and nothing below it is accepted any more, so what one release
+applies all comes before what any later release applies: splitting a stream into 1, 7 or 100 micro-batches (or
+chunks) applies the same events in the same order, and since facts are emitted with deterministic keys
+whenever they change, the last value per key is the same.
 The price: facts lag the newest event of their partition by the allowed lateness (or ``idle_flush_ms`` of
 silence, measured by the caller's clock, when the partition goes quiet).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
+from gim_dagster.core.events.models import TopicKind
 from gim_dagster.core.events.parse import gc_paused, parse_records
 from gim_dagster.core.gsp.agents import AgentMachine
 from gim_dagster.core.gsp.context import Context, GspConfig
@@ -56,9 +61,34 @@ class BatchOutput:
     """late (accepted out of order), duplicates, too_late, malformed, after_end, interactions_timed_out."""
 
 
-def topic_kinds(tenant: str) -> dict[str, str]:
+def topic_kinds(tenant: str) -> dict[str, TopicKind]:
     names = TenantNames(tenant)
     return {names.voice_topic: "voice", names.digital_topic: "digital", names.agent_topic: "agent"}
+
+
+CHUNK_RECORDS = 2_000
+"""A partition's records are parsed and admitted this many at a time, each chunk followed by applying the
+events it released. A large batch thus never holds all its parsed events at once (about 1.6 kB each): memory,
+page faults and cache misses stay those of one chunk. The outcome does not depend on it (module docstring)."""
+
+
+@dataclass(slots=True)
+class _Rejected:
+    """Dead letters of one partition's admission, kept apart so that the batch lists them in a fixed order."""
+
+    malformed: list[DeadLetter] = field(default_factory=list)
+    too_late: list[DeadLetter] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one ``process`` call carries besides the state."""
+
+    out: BatchOutput
+    interactions: InteractionMachine
+    agents: AgentMachine
+    rejected: dict[TP, _Rejected]
+    after_end: list[DeadLetter] = field(default_factory=list)
 
 
 class Processor:
@@ -77,86 +107,141 @@ class Processor:
 
         ``partitions`` names every raw partition of the tenant: one not read from yet holds back the
         time-based forgetting of state (its events may still refer to it).
+
+        Partitions are independent until the end of the batch, so each one is admitted and released in
+        turn (in the state's partition order, chunk by chunk); the dead letters are listed as if all
+        partitions had been admitted first (``_dead_letters``).
         """
+        clocks = self.state.clocks
         for tp in partitions:
-            self.state.clocks.setdefault(tp, Clock())
+            clocks.setdefault(tp, Clock())
+        parts = _by_partition(records)
+        raw = {tp: recs for tp, recs in parts.items() if tp[0] in self.kinds}
+        for tp in raw:
+            clocks.setdefault(tp, Clock())
         out = BatchOutput()
         ctx = Context(self.state.tenant, self.config, self.resolver, self.state, stats=out.stats)
-        interactions, agents = InteractionMachine(ctx), AgentMachine(ctx)
+        batch = _Batch(out, InteractionMachine(ctx), AgentMachine(ctx), {tp: _Rejected() for tp in parts})
         with gc_paused():
-            for tp, recs in _by_partition(records).items():
-                self._admit(tp, recs, out)
-            self._flush_idle(now_ms)
-            self._release(interactions, agents, out)
-            self._emit(ctx, agents, out)
-            self._housekeep(ctx, interactions)
+            for tp, clock in clocks.items():
+                self._run_partition(tp, clock, raw.get(tp, []), now_ms, batch)
+            batch.interactions.close_stale({tp: c.frontier for tp, c in clocks.items()})
+            out.dead_letters = self._dead_letters(parts, batch)
+            self._emit(ctx, batch.agents, out)
+            self._housekeep(ctx, batch.interactions)
         self.state.batches += 1
         return out
 
+    def _run_partition(
+        self, tp: TP, clock: Clock, recs: list[Record], now_ms: int | None, batch: _Batch
+    ) -> None:
+        """Admit the partition's records a chunk at a time, applying what each chunk releases, then flush."""
+        for start in range(0, len(recs), CHUNK_RECORDS):
+            self._admit(tp, clock, recs[start : start + CHUNK_RECORDS], batch)
+            self._apply(tp, _take_ready(clock), batch)
+        self._flush_idle(clock, now_ms)
+        self._apply(tp, _take_ready(clock), batch)
+
+    def _flush_idle(self, clock: Clock, now_ms: int | None) -> None:
+        """Release everything pending in a partition that has been silent for ``idle_flush_ms``."""
+        if (
+            now_ms is not None
+            and clock.pending
+            and now_ms - clock.last_append_ms >= self.config.idle_flush_ms
+        ):
+            clock.frontier = max(clock.frontier, clock.max_ts + 1)
+
+    def _dead_letters(self, parts: dict[TP, list[Record]], batch: _Batch) -> list[DeadLetter]:
+        """The batch's dead letters: per partition (in ``records`` order) what admission refused, then the
+        events the state machines refused."""
+        dead: list[DeadLetter] = []
+        for tp, recs in parts.items():
+            if tp[0] not in self.kinds:
+                dead += [_dead(r, f"topic {tp[0]} is not a raw topic of this tenant") for r in recs]
+            dead += batch.rejected[tp].malformed
+            dead += batch.rejected[tp].too_late
+        return dead + batch.after_end
+
     # --- admission: parse, de-duplicate, lateness ---------------------------------------------------------
 
-    def _admit(self, tp: TP, recs: list[Record], out: BatchOutput) -> None:
-        kind = self.kinds.get(tp[0])
-        if kind is None:
-            out.dead_letters += [_dead(r, f"topic {tp[0]} is not a raw topic of this tenant") for r in recs]
-            return
-        events, malformed = parse_records(kind, [r.value for r in recs], self.state.tenant)  # type: ignore[arg-type]
-        bad = dict(malformed)
-        out.dead_letters += [_dead(recs[i], f"malformed: {reason}") for i, reason in malformed]
-        out.stats["malformed"] += len(malformed)
-        clock = self.state.clocks.get(tp)
-        if clock is None:
-            clock = self.state.clocks[tp] = Clock()
+    def _admit(self, tp: TP, clock: Clock, recs: list[Record], batch: _Batch) -> None:
+        events, malformed = parse_records(self.kinds[tp[0]], [r.value for r in recs], self.state.tenant)
+        stats = batch.out.stats
+        stats["malformed"] += len(malformed)
+        if malformed:
+            batch.rejected[tp].malformed += [
+                _dead(recs[i], f"malformed: {reason}") for i, reason in malformed
+            ]
+            bad = {i for i, _reason in malformed}
+            recs = [r for i, r in enumerate(recs) if i not in bad]
+        self._queue(clock, recs, events, batch.rejected[tp].too_late, stats)
+
+    def _queue(
+        self,
+        clock: Clock,
+        recs: list[Record],
+        events: list[Any],
+        too_late: list[DeadLetter],
+        stats: Counter[str],
+    ) -> None:
+        """De-duplicate, dead-letter what is too late and queue the rest (``recs[i]`` carries ``events[i]``).
+
+        The clock's times live in locals during the loop: this is the per-record hot path.
+        """
         lateness, window = self.config.allowed_lateness_ms, self.config.dedup_window_ms
-        seen, pending, stats = clock.seen, clock.pending, out.stats
-        good = (r for i, r in enumerate(recs) if i not in bad)
-        for rec, ev in zip(good, events, strict=True):
-            ts = ev.ts
-            if ts < clock.frontier - window or (ts < clock.frontier and ev.event_id not in seen):
-                out.dead_letters.append(_dead(rec, _too_late(ts, clock, lateness)))
+        seen, pending = clock.seen, clock.pending
+        max_ts, frontier = clock.max_ts, clock.frontier
+        for rec, ev in zip(recs, events, strict=True):
+            ts, event_id = ev.ts, ev.event_id
+            if event_id in seen:  # a duplicate, unless too old to tell
+                if ts < frontier - window:
+                    too_late.append(_dead(rec, _too_late(ts, max_ts, lateness)))
+                    stats["too_late"] += 1
+                else:
+                    stats["duplicates"] += 1
+            elif ts < frontier:
+                too_late.append(_dead(rec, _too_late(ts, max_ts, lateness)))
                 stats["too_late"] += 1
-            elif ev.event_id in seen:
-                stats["duplicates"] += 1
             else:
-                seen[ev.event_id] = ts
+                seen[event_id] = ts
                 pending.append((ts, ev.seq, rec.offset, ev))
-                if ts < clock.max_ts:
+                if ts < max_ts:
                     stats["late"] += 1
-            if ts > clock.max_ts:
-                clock.max_ts = ts
-                clock.frontier = max(clock.frontier, ts - lateness)
+            if ts > max_ts:
+                max_ts = ts
+                if ts - lateness > frontier:
+                    frontier = ts - lateness
+        clock.max_ts, clock.frontier = max_ts, frontier
         if recs:
             clock.last_append_ms = max(clock.last_append_ms, recs[-1].timestamp_ms)
 
-    def _flush_idle(self, now_ms: int | None) -> None:
-        """Release everything pending in partitions that have been silent for ``idle_flush_ms``."""
-        if now_ms is None:
-            return
-        for clock in self.state.clocks.values():
-            if clock.pending and now_ms - clock.last_append_ms >= self.config.idle_flush_ms:
-                clock.frontier = max(clock.frontier, clock.max_ts + 1)
-
     # --- release: apply pending events below the frontier, in event-time order ------------------------
 
-    def _release(self, interactions: InteractionMachine, agents: AgentMachine, out: BatchOutput) -> None:
-        apply = {"voice": interactions.apply_voice, "digital": interactions.apply_digital}
-        for tp, clock in self.state.clocks.items():
-            if not clock.pending:
-                continue
-            clock.pending.sort(key=_order)
-            cut = _first_at_or_after(clock.pending, clock.frontier)
-            ready, clock.pending = clock.pending[:cut], clock.pending[cut:]
-            kind = self.kinds[tp[0]]
+    def _apply(self, tp: TP, ready: list[tuple[int, int, int, Any]], batch: _Batch) -> None:
+        """Apply released events of one partition in order, noting each type while the event is at hand."""
+        if not ready:
+            return
+        kind = self.kinds[tp[0]]
+        types: list[str] = []
+        note = types.append
+        if kind == "agent":
+            apply_agent = batch.agents.apply
+            for item in ready:
+                ev = item[3]
+                note(ev.event_type)
+                apply_agent(ev)
+        else:
+            interactions = batch.interactions
+            apply = interactions.apply_voice if kind == "voice" else interactions.apply_digital
             for _ts, _seq, offset, ev in ready:
-                out.events_by_type[f"{kind}.{ev.event_type}"] += 1
-                if kind == "agent":
-                    agents.apply(ev)
-                    continue
-                reason = apply[kind](ev, tp)
+                note(ev.event_type)
+                reason = apply(ev, tp)
                 if reason:
-                    out.stats["after_end"] += 1
-                    out.dead_letters.append(_dead_event(tp, offset, ev, reason))
-        interactions.close_stale({tp: c.frontier for tp, c in self.state.clocks.items()})
+                    batch.out.stats["after_end"] += 1
+                    batch.after_end.append(_dead_event(tp, offset, ev, reason))
+        by_type = batch.out.events_by_type
+        for event_type, count in Counter(types).items():
+            by_type[f"{kind}.{event_type}"] += count
 
     # --- housekeeping: forget what can no longer change ----------------------------------------------------
 
@@ -206,37 +291,43 @@ class Processor:
 
     def _emit(self, ctx: Context, agents: AgentMachine, out: BatchOutput) -> None:
         facts = list(ctx.rows)
-        state, resolver = self.state, self.resolver
+        add = facts.append
+        interactions, closed, acw, resolver = (
+            self.state.interactions,
+            self.state.closed,
+            self.state.acw,
+            self.resolver,
+        )
         for ixn_id in sorted(ctx.dirty_interactions):
-            ixn = state.interactions.get(ixn_id) or state.closed.get(ixn_id)
+            ixn = interactions.get(ixn_id) or closed.get(ixn_id)
             if ixn is None:
                 continue
-            facts.append(("interaction_fact", interaction_row(ixn)))
-            facts += [("mediation_segment_fact", mediation_row(ixn, m, resolver)) for m in ixn.mediations]
-            facts += [
-                ("interaction_resource_fact", leg_row(ixn, leg, state.acw.get(leg.irf_id), resolver))
-                for leg in ixn.legs.values()
-            ]
+            add(("interaction_fact", interaction_row(ixn)))
+            for med in ixn.mediations:
+                add(("mediation_segment_fact", mediation_row(ixn, med, resolver)))
+            for leg in ixn.legs.values():
+                add(("interaction_resource_fact", leg_row(ixn, leg, acw.get(leg.irf_id), resolver)))
         for key in sorted(ctx.dirty_agents):
             facts += agents.open_rows(key)
         out.facts = facts
-        out.facts_by_table.update(table for table, _row in facts)
+        out.facts_by_table.update(map(_TABLE, facts))
 
 
-def _order(item: tuple[int, int, int, Any]) -> tuple[int, int]:
-    return item[0], item[1]
+_ORDER = itemgetter(0, 1)
+"""Pending events apply in (ts, seq) order; the sort is stable, so ties keep their offset order."""
+_TS = itemgetter(0)
+_TABLE = itemgetter(0)
 
 
-def _first_at_or_after(pending: list[tuple[int, int, int, Any]], frontier: int) -> int:
-    """Index of the first pending event (sorted) at or after ``frontier``."""
-    lo, hi = 0, len(pending)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if pending[mid][0] < frontier:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+def _take_ready(clock: Clock) -> list[tuple[int, int, int, Any]]:
+    """Remove and return the clock's pending events below its frontier, in application order."""
+    pending = clock.pending
+    if not pending:
+        return pending
+    pending.sort(key=_ORDER)
+    cut = bisect_left(pending, clock.frontier, key=_TS)
+    ready, clock.pending = pending[:cut], pending[cut:]
+    return ready
 
 
 def _by_partition(records: Sequence[Record]) -> dict[TP, list[Record]]:
@@ -250,8 +341,8 @@ def _by_partition(records: Sequence[Record]) -> dict[TP, list[Record]]:
     return parts
 
 
-def _too_late(ts: int, clock: Clock, lateness: int) -> str:
-    behind = clock.max_ts - ts
+def _too_late(ts: int, max_ts: int, lateness: int) -> str:
+    behind = max_ts - ts
     return f"too late: {behind} ms behind the newest event of its partition (allowed lateness {lateness} ms)"
 
 

@@ -1,0 +1,91 @@
+"""The GSP's KeyResolver from a GCA snapshot: names to the key version valid at the event's time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from gim_dagster.core.gca.dimensions import KEYS_SCHEMA
+from gim_dagster.core.gca.model import empty_tables, to_table
+from gim_dagster.core.gsp.gca_keys import resolver_from_gca
+from gim_dagster.core.infomart.static_keys import NO_GROUP_COMBINATION_KEY, UNKNOWN_KEY
+
+T1, T2 = 1_767_600_000, 1_767_700_000  # a rename at T1, a move to another group at T2
+
+
+def _meta(dbid: int) -> dict[str, Any]:
+    return {"dbid": dbid, "state": "live", "change_counter": 1, "created_ts": 0, "changed_ts": 0}
+
+
+def _key(object_type: str, dbid: int, key: int, start: int | None, end: int | None = None) -> dict[str, Any]:
+    return {
+        "object_type": object_type,
+        "dbid": dbid,
+        "dim_table": "",
+        "dim_key": key,
+        "start_ts": start,
+        "end_ts": end,
+    }
+
+
+def _snapshot() -> tuple[dict[str, pa.Table], pa.Table]:
+    tables = empty_tables()
+    tables["person"] = to_table(
+        "person",
+        [
+            {**_meta(7), "employee_id": "E7", "user_name": "ann", "first_name": "A", "last_name": "N",
+             "is_agent": True, "place_dbid": None},
+            {**_meta(8), "employee_id": "E8", "user_name": "bob", "first_name": "B", "last_name": "O",
+             "is_agent": True, "place_dbid": None},
+        ],
+    )  # fmt: skip
+    tables["place"] = to_table("place", [{**_meta(30), "name": "P30"}])
+    keys = [
+        _key("person", 7, 101, 0, T1),  # renamed at T1: a new RESOURCE_ version
+        _key("person", 7, 102, T1),
+        _key("person", 8, 103, 0),
+        _key("place", 30, 301, 0),
+        _key("group_combination", 7, 1, 100, T2),  # in groups from 100, other groups from T2
+        _key("group_combination", 7, 2, T2),
+    ]
+    return tables, pa.Table.from_pylist(keys, schema=KEYS_SCHEMA)
+
+
+def test_keys_are_the_versions_valid_at_the_time() -> None:
+    resolver = resolver_from_gca(*_snapshot())
+    assert resolver.agent("E7", T1 - 1) == 101
+    assert resolver.agent("E7", T1) == 102
+    assert resolver.agent("E7", T2 + 10**6) == 102
+    assert resolver.agent("E8", T1) == 103
+    assert resolver.place("P30", T1) == 301
+
+
+def test_group_combination_follows_membership_and_is_none_before_it() -> None:
+    resolver = resolver_from_gca(*_snapshot())
+    assert resolver.group_combination("E7", 99) == NO_GROUP_COMBINATION_KEY  # created at 0, in a group at 100
+    assert resolver.group_combination("E7", 100) == 1
+    assert resolver.group_combination("E7", T2) == 2
+    assert resolver.group_combination("E8", T2) == NO_GROUP_COMBINATION_KEY  # never in a group
+
+
+def test_facts_older_than_the_configuration_get_its_first_versions() -> None:
+    tables, keys = _snapshot()
+    late = pa.Table.from_pylist(
+        [_key("person", 9, 109, T1), _key("group_combination", 9, 4, T1)], schema=KEYS_SCHEMA
+    )
+    tables["person"] = pa.concat_tables(
+        [tables["person"], to_table("person", [{**_meta(9), "employee_id": "E9", "user_name": "cy",
+                                                "first_name": "C", "last_name": "Y", "is_agent": True,
+                                                "place_dbid": None}])]
+    )  # fmt: skip
+    resolver = resolver_from_gca(tables, pa.concat_tables([keys, late]))
+    assert resolver.agent("E9", T1 - 3600) == 109
+    assert resolver.group_combination("E9", T1 - 3600) == 4  # created straight into a group
+
+
+def test_unknown_names_resolve_to_the_unknown_key() -> None:
+    resolver = resolver_from_gca(*_snapshot())
+    assert resolver.agent("E404", T1) == UNKNOWN_KEY
+    assert resolver.agent(None, T1) == UNKNOWN_KEY
+    assert resolver.queue("nope", T1) == UNKNOWN_KEY
