@@ -80,26 +80,27 @@ class InteractionMachine:
 
     def apply_voice(self, ev: Any, tp: TP) -> str | None:
         """Apply one voice event; returns a dead-letter reason if it cannot belong to any interaction."""
-        ts = ev.ts
-        ixn = self.open.get(ev.call_id)
-        if ixn is None or ts > ixn.last_ms + self.timeout:  # else the fast path: open and not timed out
-            ixn = self._interaction(ev.call_id, ts, tp, "voice", ev.call_type)
-            if isinstance(ixn, str):
-                return ixn
-        self.voice_handlers[ev.event_type](ixn, ev)
-        if ts > ixn.last_ms:
-            ixn.last_ms = ts
-        self.dirty.add(ixn.ixn_id)
-        return None
+        return self._apply(ev, ev.call_id, tp, "voice", ev.call_type, self.voice_handlers)
 
     def apply_digital(self, ev: Any, tp: TP) -> str | None:
+        return self._apply(ev, ev.interaction_id, tp, ev.media, "inbound", self.digital_handlers)
+
+    def _apply(
+        self,
+        ev: Any,
+        ixn_id: str,
+        tp: TP,
+        media: str,
+        call_type: str,
+        handlers: dict[str, Callable[[Interaction, Any], None]],
+    ) -> str | None:
         ts = ev.ts
-        ixn = self.open.get(ev.interaction_id)
-        if ixn is None or ts > ixn.last_ms + self.timeout:
-            ixn = self._interaction(ev.interaction_id, ts, tp, ev.media, "inbound")
+        ixn = self.open.get(ixn_id)
+        if ixn is None or ts > ixn.last_ms + self.timeout:  # else the fast path: open and not timed out
+            ixn = self._interaction(ixn_id, ts, tp, media, call_type)
             if isinstance(ixn, str):
                 return ixn
-        self.digital_handlers[ev.event_type](ixn, ev)
+        handlers[ev.event_type](ixn, ev)
         if ts > ixn.last_ms:
             ixn.last_ms = ts
         self.dirty.add(ixn.ixn_id)
