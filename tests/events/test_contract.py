@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 
 import jsonschema
@@ -93,6 +92,8 @@ def test_reasons_name_the_problem() -> None:
         json.dumps({k: v for k, v in good.items() if k != "agent_id"}).encode(),
         b"",
         json.dumps({**good, "media": "fax"}).encode(),
+        json.dumps({**good, "ts": 10**16}).encode(),  # year 318857: would poison the partition's clock
+        b"[1]",
     ]
     events, bad = parse_records("agent", values, tenant="acme")
     assert len(events) == 1 and events[0].event_type == "ready"
@@ -104,6 +105,8 @@ def test_reasons_name_the_problem() -> None:
     assert reasons[5].startswith("ready.agent_id")
     assert reasons[6] == "empty record value"
     assert reasons[7].startswith("ready.media")
+    assert reasons[8].startswith("ready.ts: Expected `int` <=")
+    assert reasons[9] == "Expected `object`, got `array`"
 
 
 @settings(max_examples=200, deadline=None)
@@ -112,11 +115,3 @@ def test_parse_never_raises(values: list[bytes]) -> None:
     for kind in TOPIC_KINDS:
         events, bad = parse_records(kind, values)
         assert len(events) + len(bad) == len(values)
-
-
-def test_parse_is_fast(sim: Simulation) -> None:
-    values = [r.value for r in sim.records if r.kind == "voice"] * 5
-    began = time.perf_counter()
-    parse_records("voice", values, tenant="acme")
-    rate = len(values) / (time.perf_counter() - began)
-    assert rate > 50_000, f"{rate:,.0f} events/s"  # about 220,000/s measured; generous floor for slow CI

@@ -1,16 +1,23 @@
-"""The raw event contract (design.md section 3): one pydantic model per event type, one union per topic.
+"""The raw event contract (design.md section 3): one msgspec ``Struct`` per event type, one union per topic.
 
-The JSON Schemas in ``schemas/`` are generated from these models (``python -m
-gim_dagster.core.events.schema_gen``) and a test fails when the two drift apart. Models are strict (no
-coercion: ``"ts": "1"`` is rejected) and ignore unknown fields, so producers may add fields without breaking
+The JSON Schemas in ``schemas/`` are generated from these types (``python -m
+gim_dagster.core.events.schema_gen``) and a test fails when the two drift apart. Decoding is strict (no
+coercion: ``"ts": "1"`` is rejected) and ignores unknown fields, so producers may add fields without breaking
 consumers. See ``docs/events.md`` for the meaning of every field.
+
+msgspec rather than pydantic because GSP decodes every raw record: msgspec validates straight from JSON bytes
+into slotted objects three to four times faster (paired runs, voice: 680,000-710,000 against 185,000-280,000
+events/s), and its objects' attributes read like a plain class's. ``event_type`` is the union's tag: each
+class carries it as a class attribute (``VoiceQueued.event_type == "queued"``); the encoder writes it.
+Events are not tracked by the cyclic garbage collector (``gc=False``): they hold only strings, integers and
+lists and dicts of strings, so they cannot be part of a cycle.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import Meta, Struct, field
 
 TopicKind = Literal["voice", "digital", "agent"]
 TOPIC_KINDS: tuple[TopicKind, ...] = ("voice", "digital", "agent")
@@ -18,24 +25,26 @@ TOPIC_KINDS: tuple[TopicKind, ...] = ("voice", "digital", "agent")
 CallType = Literal["inbound", "outbound", "internal", "consult"]
 DigitalMedia = Literal["chat", "email"]
 AgentMedia = Literal["voice", "chat", "email"]
-NonEmpty = Annotated[str, Field(min_length=1)]
+NonEmpty = Annotated[str, Meta(min_length=1)]
+MAX_TS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z: a larger ``ts`` is a producer's bug, and would push its partition's event-time
+frontier past every later event."""
 
 
-class Envelope(BaseModel):
+class Envelope(Struct, frozen=True, kw_only=True, gc=False, tag_field="event_type"):
     """Fields every event carries, on every topic."""
 
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
-
+    event_type: ClassVar[str]
     event_id: NonEmpty
-    ts: Annotated[int, Field(ge=0, description="event time, UTC epoch milliseconds")]
-    seq: Annotated[int, Field(ge=0, description="source sequence number: orders events with equal ts")]
+    ts: Annotated[int, Meta(ge=0, le=MAX_TS, description="event time, UTC epoch milliseconds")]
+    seq: Annotated[int, Meta(ge=0, description="source sequence number: orders events with equal ts")]
     tenant: NonEmpty
 
 
 # --- voice (telephony server call model) -------------------------------------------------------------
 
 
-class VoiceBase(Envelope):
+class VoiceBase(Envelope, frozen=True, kw_only=True):
     """A call event reported on one DN (the ``dn`` field)."""
 
     call_id: NonEmpty
@@ -51,69 +60,64 @@ class VoiceBase(Envelope):
     virtual_queue: str | None = None
     ani: str | None = None
     dnis: str | None = None
-    user_data: dict[str, str] = Field(default_factory=dict)
+    user_data: dict[str, str] = field(default_factory=dict)
 
 
-class _AtAgent(VoiceBase):
+class _AtAgent(VoiceBase, frozen=True, kw_only=True):
     agent_id: NonEmpty
     place: NonEmpty
 
 
-class VoiceQueued(VoiceBase):
-    event_type: Literal["queued"]
+class VoiceQueued(VoiceBase, frozen=True, kw_only=True, tag="queued"):
     queue: NonEmpty
     routing_point: str | None = None
 
 
-class VoiceDiverted(VoiceBase):
-    event_type: Literal["diverted"]
+class VoiceDiverted(VoiceBase, frozen=True, kw_only=True, tag="diverted"):
     queue: NonEmpty
     other_dn: NonEmpty
     other_agent_id: NonEmpty
 
 
-class VoiceAbandoned(VoiceBase):
-    event_type: Literal["abandoned"]
+class VoiceAbandoned(VoiceBase, frozen=True, kw_only=True, tag="abandoned"):
+    pass
 
 
-class VoiceRinging(_AtAgent):
-    event_type: Literal["ringing"]
+class VoiceRinging(_AtAgent, frozen=True, kw_only=True, tag="ringing"):
+    pass
 
 
-class VoiceDialing(_AtAgent):
-    event_type: Literal["dialing"]
+class VoiceDialing(_AtAgent, frozen=True, kw_only=True, tag="dialing"):
     other_dn: NonEmpty
 
 
-class VoiceEstablished(_AtAgent):
-    event_type: Literal["established"]
+class VoiceEstablished(_AtAgent, frozen=True, kw_only=True, tag="established"):
+    pass
 
 
-class VoiceHeld(_AtAgent):
-    event_type: Literal["held"]
+class VoiceHeld(_AtAgent, frozen=True, kw_only=True, tag="held"):
+    pass
 
 
-class VoiceRetrieved(_AtAgent):
-    event_type: Literal["retrieved"]
+class VoiceRetrieved(_AtAgent, frozen=True, kw_only=True, tag="retrieved"):
+    pass
 
 
-class VoicePartyChanged(_AtAgent):
-    event_type: Literal["party_changed"]
+class VoicePartyChanged(_AtAgent, frozen=True, kw_only=True, tag="party_changed"):
     transfer_type: Literal["blind", "consult"]
     other_dn: NonEmpty
 
 
-class VoiceConferenced(_AtAgent):
-    event_type: Literal["conferenced"]
+class VoiceConferenced(_AtAgent, frozen=True, kw_only=True, tag="conferenced"):
     other_dn: NonEmpty
     other_agent_id: NonEmpty
 
 
-class VoiceReleased(_AtAgent):
-    event_type: Literal["released"]
+class VoiceReleased(_AtAgent, frozen=True, kw_only=True, tag="released"):
+    pass
 
 
-VoiceEvent = Annotated[
+VoiceEvent = (
     VoiceQueued
     | VoiceDiverted
     | VoiceAbandoned
@@ -124,77 +128,70 @@ VoiceEvent = Annotated[
     | VoiceRetrieved
     | VoicePartyChanged
     | VoiceConferenced
-    | VoiceReleased,
-    Field(discriminator="event_type"),
-]
+    | VoiceReleased
+)
 
 # --- digital (interaction server: chat and email) -----------------------------------------------------
 
 
-class DigitalBase(Envelope):
+class DigitalBase(Envelope, frozen=True, kw_only=True):
     interaction_id: NonEmpty
     media: DigitalMedia
     queue: str | None = None
     virtual_queue: str | None = None
     agent_id: str | None = None
     place: str | None = None
-    user_data: dict[str, str] = Field(default_factory=dict)
+    user_data: dict[str, str] = field(default_factory=dict)
 
 
-class _ToAgent(DigitalBase):
+class _ToAgent(DigitalBase, frozen=True, kw_only=True):
     agent_id: NonEmpty
     place: NonEmpty
 
 
-class DigitalSubmitted(DigitalBase):
-    event_type: Literal["submitted"]
+class DigitalSubmitted(DigitalBase, frozen=True, kw_only=True, tag="submitted"):
     from_address: NonEmpty
     to_address: str | None = None
 
 
-class DigitalQueued(DigitalBase):
-    event_type: Literal["queued"]
+class DigitalQueued(DigitalBase, frozen=True, kw_only=True, tag="queued"):
     queue: NonEmpty
 
 
-class DigitalOffered(_ToAgent):
-    event_type: Literal["offered"]
+class DigitalOffered(_ToAgent, frozen=True, kw_only=True, tag="offered"):
     queue: NonEmpty
 
 
-class DigitalAccepted(_ToAgent):
-    event_type: Literal["accepted"]
+class DigitalAccepted(_ToAgent, frozen=True, kw_only=True, tag="accepted"):
+    pass
 
 
-class DigitalRejected(_ToAgent):
-    event_type: Literal["rejected"]
+class DigitalRejected(_ToAgent, frozen=True, kw_only=True, tag="rejected"):
+    pass
 
 
-class DigitalTransferred(_ToAgent):
-    event_type: Literal["transferred"]
+class DigitalTransferred(_ToAgent, frozen=True, kw_only=True, tag="transferred"):
     queue: NonEmpty
 
 
-class DigitalCompleted(DigitalBase):
-    event_type: Literal["completed"]
+class DigitalCompleted(DigitalBase, frozen=True, kw_only=True, tag="completed"):
     reason: Literal["done", "abandoned", "stopped"]
 
 
-DigitalEvent = Annotated[
+DigitalEvent = (
     DigitalSubmitted
     | DigitalQueued
     | DigitalOffered
     | DigitalAccepted
     | DigitalRejected
     | DigitalTransferred
-    | DigitalCompleted,
-    Field(discriminator="event_type"),
-]
+    | DigitalCompleted
+)
 
 # --- agent (agent state service) ----------------------------------------------------------------------
 
 
-class AgentBase(Envelope):
+class AgentBase(Envelope, frozen=True, kw_only=True):
     agent_id: NonEmpty
     login_code: NonEmpty
     place: NonEmpty
@@ -203,38 +200,36 @@ class AgentBase(Envelope):
     session_id: NonEmpty
 
 
-class AgentLogin(AgentBase):
-    event_type: Literal["login"]
+class AgentLogin(AgentBase, frozen=True, kw_only=True, tag="login"):
+    pass
 
 
-class AgentLogout(AgentBase):
-    event_type: Literal["logout"]
+class AgentLogout(AgentBase, frozen=True, kw_only=True, tag="logout"):
+    pass
 
 
-class AgentReady(AgentBase):
-    event_type: Literal["ready"]
+class AgentReady(AgentBase, frozen=True, kw_only=True, tag="ready"):
+    pass
 
 
-class AgentNotReady(AgentBase):
-    event_type: Literal["not_ready"]
+class AgentNotReady(AgentBase, frozen=True, kw_only=True, tag="not_ready"):
     reason_code: NonEmpty
 
 
-class AgentBusy(AgentBase):
-    event_type: Literal["busy"]
+class AgentBusy(AgentBase, frozen=True, kw_only=True, tag="busy"):
     interaction_id: NonEmpty
 
 
-class AgentAfterCallWork(AgentBase):
-    event_type: Literal["after_call_work"]
+class AgentAfterCallWork(AgentBase, frozen=True, kw_only=True, tag="after_call_work"):
     interaction_id: NonEmpty
 
 
-AgentEvent = Annotated[
-    AgentLogin | AgentLogout | AgentReady | AgentNotReady | AgentBusy | AgentAfterCallWork,
-    Field(discriminator="event_type"),
-]
+AgentEvent = AgentLogin | AgentLogout | AgentReady | AgentNotReady | AgentBusy | AgentAfterCallWork
 
 Event = VoiceBase | DigitalBase | AgentBase
 
 TOPIC_UNIONS: dict[TopicKind, object] = {"voice": VoiceEvent, "digital": DigitalEvent, "agent": AgentEvent}
+
+for _union in (VoiceEvent, DigitalEvent, AgentEvent):
+    for _cls in get_args(_union):
+        _cls.event_type = _cls.__struct_config__.tag  # the tag, readable as ``ev.event_type``

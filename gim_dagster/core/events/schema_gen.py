@@ -1,7 +1,7 @@
-"""The JSON Schema of each raw topic, generated from the pydantic models.
+"""The JSON Schema of each raw topic, generated from the msgspec event types.
 
 ``python -m gim_dagster.core.events.schema_gen`` rewrites ``schemas/<kind>.schema.json``; a test fails when
-the committed files differ from what the models generate, so the schema files and the models cannot drift.
+the committed files differ from what the types generate, so the schema files and the types cannot drift.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter
+import msgspec
 
 from gim_dagster.core.events.models import TOPIC_KINDS, TOPIC_UNIONS, TopicKind
 
@@ -19,7 +19,7 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 def topic_schema(kind: TopicKind) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of one record value on the ``kind`` topic."""
-    schema = TypeAdapter(TOPIC_UNIONS[kind]).json_schema()
+    schema = msgspec.json.schema(TOPIC_UNIONS[kind])
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://gim-dagster.dev/schemas/events/{kind}.schema.json",

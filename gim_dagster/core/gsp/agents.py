@@ -31,7 +31,7 @@ class AgentMachine:
         agent = self.agents.get(key)
         if agent is None:
             agent = self.agents[key] = AgentState()
-        ts, event_type, session_id = ev.ts, ev.event_type, ev.session_id  # event fields are slow to read
+        ts, event_type, session_id = ev.ts, ev.event_type, ev.session_id  # each field read once
         if agent.session_id != session_id or agent.session_key is None:
             self._close_session(key, agent, ts)
             agent.session_id, agent.session_start_ms, agent.place = session_id, ts, ev.place

@@ -4,8 +4,7 @@ Events arrive here in event-time order per interaction. Each handler updates the
 per agent: INTERACTION_RESOURCE_FACT) and its mediations (one per stay in a queue: MEDIATION_SEGMENT_FACT).
 An agent taking part twice in one interaction keeps one leg (its counts and durations add up).
 
-Handlers read an event field once when they need it twice: a pydantic model's attribute is several times
-slower to read than a local (``BaseModel.__getattr__`` keeps the interpreter from specialising the lookup).
+Handlers read an event field once when they need it twice (a local is cheaper than an attribute).
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
+import msgspec
+
 from gim_dagster.core.events.models import TopicKind
 from gim_dagster.core.events.parse import gc_paused, parse_records
 from gim_dagster.core.gsp.agents import AgentMachine
@@ -352,4 +354,4 @@ def _dead(rec: Record, reason: str) -> DeadLetter:
 
 def _dead_event(tp: TP, offset: int, ev: Any, reason: str) -> DeadLetter:
     """A dead letter for a parsed event the state machine refused (its value re-serialised from the event)."""
-    return DeadLetter(tp[0], tp[1], offset, None, ev.model_dump_json().encode(), reason)
+    return DeadLetter(tp[0], tp[1], offset, None, msgspec.json.encode(ev), reason)
