@@ -52,37 +52,15 @@ class InteractionMachine:
         self.open = ctx.state.interactions
         self.timeout = ctx.config.interaction_timeout_ms
         self.dirty = ctx.dirty_interactions
-        self.voice_handlers: dict[str, Callable[[Interaction, Any], None]] = {
-            "queued": self._queued,
-            "diverted": self._diverted,
-            "abandoned": self._voice_abandoned,
-            "ringing": self._ringing,
-            "dialing": self._dialing,
-            "established": self._established,
-            "held": self._held,
-            "retrieved": self._retrieved,
-            "party_changed": self._party_changed,
-            "conferenced": self._conferenced,
-            "released": self._released,
-        }
-        self.digital_handlers: dict[str, Callable[[Interaction, Any], None]] = {
-            "submitted": self._submitted,
-            "queued": self._queued,
-            "offered": self._offered,
-            "accepted": self._accepted,
-            "rejected": self._rejected,
-            "transferred": self._transferred,
-            "completed": self._completed,
-        }
 
     # --- entry points --------------------------------------------------------------------------------
 
     def apply_voice(self, ev: Any, tp: TP) -> str | None:
         """Apply one voice event; returns a dead-letter reason if it cannot belong to any interaction."""
-        return self._apply(ev, ev.call_id, tp, "voice", ev.call_type, self.voice_handlers)
+        return self._apply(ev, ev.call_id, tp, "voice", ev.call_type, _VOICE_HANDLERS)
 
     def apply_digital(self, ev: Any, tp: TP) -> str | None:
-        return self._apply(ev, ev.interaction_id, tp, ev.media, "inbound", self.digital_handlers)
+        return self._apply(ev, ev.interaction_id, tp, ev.media, "inbound", _DIGITAL_HANDLERS)
 
     def _apply(
         self,
@@ -91,7 +69,7 @@ class InteractionMachine:
         tp: TP,
         media: str,
         call_type: str,
-        handlers: dict[str, Callable[[Interaction, Any], None]],
+        handlers: dict[str, _Handler],
     ) -> str | None:
         ts = ev.ts
         ixn = self.open.get(ixn_id)
@@ -99,7 +77,7 @@ class InteractionMachine:
             ixn = self._interaction(ixn_id, ts, tp, media, call_type)
             if isinstance(ixn, str):
                 return ixn
-        handlers[ev.event_type](ixn, ev)
+        handlers[ev.event_type](self, ixn, ev)
         if ts > ixn.last_ms:
             ixn.last_ms = ts
         self.dirty.add(ixn.ixn_id)
@@ -304,3 +282,30 @@ class InteractionMachine:
         if ev.reason == "done" and ev.agent_id:
             self._leave(ixn, self._agent_leg(ixn, ev), ev.ts, "completed")
         self._end(ixn, ev.ts, med_outcome="stopped" if ev.reason == "stopped" else "abandoned")
+
+
+_Handler = Callable[[InteractionMachine, Interaction, Any], None]
+# Plain functions, not bound methods kept on the machine: those would make every machine (and through its
+# context the whole state) cyclic garbage, freed only by a full collection.
+_VOICE_HANDLERS: dict[str, _Handler] = {
+    "queued": InteractionMachine._queued,
+    "diverted": InteractionMachine._diverted,
+    "abandoned": InteractionMachine._voice_abandoned,
+    "ringing": InteractionMachine._ringing,
+    "dialing": InteractionMachine._dialing,
+    "established": InteractionMachine._established,
+    "held": InteractionMachine._held,
+    "retrieved": InteractionMachine._retrieved,
+    "party_changed": InteractionMachine._party_changed,
+    "conferenced": InteractionMachine._conferenced,
+    "released": InteractionMachine._released,
+}
+_DIGITAL_HANDLERS: dict[str, _Handler] = {
+    "submitted": InteractionMachine._submitted,
+    "queued": InteractionMachine._queued,
+    "offered": InteractionMachine._offered,
+    "accepted": InteractionMachine._accepted,
+    "rejected": InteractionMachine._rejected,
+    "transferred": InteractionMachine._transferred,
+    "completed": InteractionMachine._completed,
+}
