@@ -194,6 +194,64 @@ def test_open_interactions_stay_in_state_across_a_checkpoint() -> None:
     assert final_facts(first.facts + second.facts) == run(records)[0]
 
 
+def consulted_transfer(s: Stream) -> None:
+    """E1 answers, holds the customer and consults E2 (who holds once meanwhile), then transfers to E2."""
+    answered = {"agent_id": "E1", "place": "P1"}
+    consult = {"connection_id": "c1.2", "call_type": "consult", "dn": "1002", "agent_id": "E2", "place": "P2"}
+    s.voice("ringing", 0, **answered)
+    s.voice("established", 15, **answered)
+    s.voice("held", 30, **answered)
+    s.voice("dialing", 30, **{**answered, "connection_id": "c1.2", "call_type": "consult"},
+            other_dn="1002", other_agent_id="E2")  # fmt: skip
+    s.voice("ringing", 30, **consult, other_dn="1001", other_agent_id="E1")
+    s.voice("established", 34, **consult, other_dn="1001", other_agent_id="E1")
+    s.voice("held", 40, **consult)
+    s.voice("retrieved", 45, **consult)
+    s.voice("party_changed", 60, **answered, transfer_type="consult", other_dn="1002", other_agent_id="E2")
+    s.voice("released", 60, **answered)
+    after = {"dn": "1002", "agent_id": "E2", "place": "P2"}
+    s.voice("held", 100, **after)
+    s.voice("retrieved", 110, **after)
+    s.voice("released", 150, **after)
+
+
+def test_consultation_fills_the_cons_columns_of_both_agents() -> None:
+    s = Stream()
+    consulted_transfer(s)
+    facts, _out, _state = run(s.records())
+    irfs = {r["resource_key"]: r for r in facts["interaction_resource_fact"].values()}
+    initiator, consulted = irfs[11], irfs[12]
+
+    def cols(row: dict[str, Any], *names: str) -> tuple[int | None, ...]:
+        return tuple(row.get(f"{n}_{part}") for n in names for part in ("count", "duration"))
+
+    assert cols(initiator, "talk", "hold") == (1, 15, 1, 30)  # the customer waits on hold
+    assert cols(initiator, "cons_init_dial", "cons_init_talk", "cons_init_hold") == (1, 4, 1, 26, 0, 0)
+    assert initiator["technical_descriptor_key"] == sk.TD_TRANSFERRED.key
+    assert consulted["received_from_ixn_resource_id"] == initiator["interaction_resource_id"]
+    assert cols(consulted, "ring", "talk", "hold") == (1, 4, 1, 6 + 55 + 40, 2, 5 + 10)
+    assert cols(consulted, "cons_rcv_ring", "cons_rcv_talk", "cons_rcv_hold") == (1, 4, 1, 6 + 15, 1, 5)
+    assert "cons_init_dial_count" not in consulted and "cons_rcv_talk_count" not in initiator
+
+
+def test_consultations_in_simulated_traffic_agree_on_both_sides(simulation: Any) -> None:
+    """What the initiator spent dialing and talking in a consultation, the consulted agent spent ringing
+    and talking in it (the simulated consulted agent never holds during the consultation)."""
+    out = Processor(GspState("sim"), None, resolver_for(Roster.synthetic(12, seed=1))).process(
+        as_records("sim", simulation), now_ms=FAR_FUTURE_MS
+    )
+    irfs = final_facts(out.facts)["interaction_resource_fact"]
+    by_id = {r["interaction_resource_id"]: r for r in irfs.values()}
+    consulted = [r for r in irfs.values() if "cons_rcv_ring_count" in r and r["active_flag"] == 0]
+    assert len(consulted) >= 3
+    for rcv in consulted:
+        init = by_id[rcv["received_from_ixn_resource_id"]]
+        assert init["cons_init_dial_duration"] == rcv["cons_rcv_ring_duration"]
+        assert init["cons_init_talk_duration"] == rcv["cons_rcv_talk_duration"] > 0
+        counts = (init["cons_init_talk_count"], rcv["cons_rcv_talk_count"], rcv["cons_rcv_hold_count"])
+        assert counts == (1, 1, 0)
+
+
 @pytest.fixture(scope="module")
 def simulation() -> Any:
     return simulated("sim", hours=3)

@@ -18,8 +18,13 @@ from gim_dagster.core.gsp.state import Interaction, Leg, Mediation
 from gim_dagster.core.kafka_io import TP
 
 _ITYPE = {"inbound": "INBOUND", "outbound": "OUTBOUND", "internal": "INTERNAL", "consult": "CONSULT"}
-COUNTED_ON_CLOSE = frozenset({"ring", "dial", "hold"})
-"""Interval kinds counted when they close; talk is counted when established (a retrieve resumes it)."""
+COUNTED_ON_CLOSE = frozenset({"ring", "dial", "hold", "cons_rcv_hold"})
+"""Interval kinds counted when they close; talk is counted when established (a retrieve resumes it).
+
+A consultation adds intervals of its own (CONS_* columns): on the initiator's leg ``cons_dial`` (from dialing
+the consultation until it is answered) and ``cons_talk`` (from then until the initiator retrieves the
+customer, transfers or leaves); on the consulted agent's leg ``cons_rcv_talk`` and ``cons_rcv_hold`` (the
+part of its talk and hold before the consultation ends). Ring, talk and hold keep counting as before."""
 
 
 def _close(leg: Leg, kind: str, ts: int) -> None:
@@ -214,7 +219,9 @@ class InteractionMachine:
 
     def _dialing(self, ixn: Interaction, ev: Any) -> None:
         if ev.call_type == "consult":
-            _count(self._agent_leg(ixn, ev), "cons_dial")
+            leg = self._agent_leg(ixn, ev)
+            _count(leg, "cons_dial")
+            _open(leg, "cons_dial", ev.ts)
             return
         if not ixn.legs:
             ixn.source, ixn.target = ev.ani or ev.dn, ev.dnis or ev.other_dn
@@ -226,30 +233,60 @@ class InteractionMachine:
         _close(leg, "dial", ts)
         _count(leg, "talk")
         _open(leg, "talk", ts)
+        if ev.call_type == "consult":
+            _count(leg, "cons_rcv_talk")
+            _open(leg, "cons_rcv_talk", ts)
+            initiator = ixn.legs.get(ev.other_agent_id) if ev.other_agent_id else None
+            if initiator is not None and "cons_dial" in initiator.open:
+                _close(initiator, "cons_dial", ts)
+                _count(initiator, "cons_talk")
+                _open(initiator, "cons_talk", ts)
 
     def _held(self, ixn: Interaction, ev: Any) -> None:
         leg, ts = self._agent_leg(ixn, ev), ev.ts
         _close(leg, "talk", ts)
         _open(leg, "hold", ts)
+        if "cons_rcv_talk" in leg.open:
+            _close(leg, "cons_rcv_talk", ts)
+            _open(leg, "cons_rcv_hold", ts)
 
     def _retrieved(self, ixn: Interaction, ev: Any) -> None:
         leg, ts = self._agent_leg(ixn, ev), ev.ts
         _close(leg, "hold", ts)
         _open(leg, "talk", ts)
+        if "cons_rcv_hold" in leg.open:
+            _close(leg, "cons_rcv_hold", ts)
+            _open(leg, "cons_rcv_talk", ts)
+        self._end_consultation(ixn, leg, ts)  # the initiator is back with the customer
+
+    def _end_consultation(self, ixn: Interaction, initiator: Leg, ts: int) -> None:
+        """Close the consultation ``initiator`` started, on its leg and on the consulted agent's."""
+        if "cons_dial" not in initiator.open and "cons_talk" not in initiator.open:
+            return
+        _close(initiator, "cons_dial", ts)
+        _close(initiator, "cons_talk", ts)
+        for leg in ixn.legs.values():
+            _close(leg, "cons_rcv_talk", ts)
+            _close(leg, "cons_rcv_hold", ts)
 
     def _party_changed(self, ixn: Interaction, ev: Any) -> None:
-        self._agent_leg(ixn, ev).result = "transferred"
+        leg = self._agent_leg(ixn, ev)
+        leg.result = "transferred"
+        self._end_consultation(ixn, leg, ev.ts)
         if ev.transfer_type == "blind":
             ixn.requeue_pending = True
 
     def _conferenced(self, ixn: Interaction, ev: Any) -> None:
-        self._agent_leg(ixn, ev).conferenced = True
+        leg = self._agent_leg(ixn, ev)
+        leg.conferenced = True
+        self._end_consultation(ixn, leg, ev.ts)
         other = ixn.legs.get(ev.other_agent_id)
         if other is not None:
             other.conferenced = True
 
     def _released(self, ixn: Interaction, ev: Any) -> None:
         leg, ts = self._agent_leg(ixn, ev), ev.ts
+        self._end_consultation(ixn, leg, ts)
         answered = leg.counts.get("talk", 0) > 0
         self._leave(ixn, leg, ts, "completed" if answered or leg.role != "initiated" else "no_answer")
         if not ixn.connected and not ixn.requeue_pending:

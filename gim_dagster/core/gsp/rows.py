@@ -121,15 +121,20 @@ def leg_row(ixn: Interaction, leg: Leg, acw: Acw | None, resolver: KeyResolver) 
         "hold_count": counts.get("hold", 0),
         "hold_duration": secs.get("hold", 0),
     }
-    if leg.role == "consult":
+    if leg.role == "consult":  # the consulted agent's ring is all consultation
         row["cons_rcv_ring_count"] = counts.get("ring", 0)
         row["cons_rcv_ring_duration"] = secs.get("ring", 0)
-        row["cons_rcv_talk_count"] = counts.get("talk", 0)
-        row["cons_rcv_talk_duration"] = secs.get("talk", 0)
-        row["cons_rcv_hold_count"] = counts.get("hold", 0)
-        row["cons_rcv_hold_duration"] = secs.get("hold", 0)
-    if counts.get("cons_dial"):
+        row["cons_rcv_talk_count"] = counts.get("cons_rcv_talk", 0)
+        row["cons_rcv_talk_duration"] = secs.get("cons_rcv_talk", 0)
+        row["cons_rcv_hold_count"] = counts.get("cons_rcv_hold", 0)
+        row["cons_rcv_hold_duration"] = secs.get("cons_rcv_hold", 0)
+    if counts.get("cons_dial"):  # the initiator holds the customer, not the consultation: no CONS_INIT hold
         row["cons_init_dial_count"] = counts["cons_dial"]
+        row["cons_init_dial_duration"] = secs.get("cons_dial", 0)
+        row["cons_init_talk_count"] = counts.get("cons_talk", 0)
+        row["cons_init_talk_duration"] = secs.get("cons_talk", 0)
+        row["cons_init_hold_count"] = 0
+        row["cons_init_hold_duration"] = 0
     return row
 
 
