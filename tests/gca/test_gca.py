@@ -259,6 +259,8 @@ def test_mutations_publish_only_changes_and_keep_history(gca_env: GcaEnv) -> Non
         e=renamed[0],
     )
     assert history == [(renamed[2], t0, t1), (renamed[4], t1, None)]
+    versions = [(r["start_ts"], r["end_ts"]) for r in gca_env.dimension_keys(a) if r["name"] == renamed[0]]
+    assert versions == [(t0, t1), (t1, None)]  # each key version with the employee id events carry
     left = next(line for line in done if " left " in line).split()[0]
     assert db_rows(im, "SELECT start_ts, end_ts FROM resource_ WHERE employee_id = :e", e=left) == [(t0, t1)]
     hired = next(line for line in done if line.startswith("hired")).split("(")[1].split(",")[0]

@@ -18,7 +18,9 @@ def _meta(dbid: int) -> dict[str, Any]:
     return {"dbid": dbid, "state": "live", "change_counter": 1, "created_ts": 0, "changed_ts": 0}
 
 
-def _key(object_type: str, dbid: int, key: int, start: int | None, end: int | None = None) -> dict[str, Any]:
+def _key(
+    object_type: str, dbid: int, key: int, start: int | None, end: int | None = None, name: str | None = None
+) -> dict[str, Any]:
     return {
         "object_type": object_type,
         "dbid": dbid,
@@ -26,6 +28,7 @@ def _key(object_type: str, dbid: int, key: int, start: int | None, end: int | No
         "dim_key": key,
         "start_ts": start,
         "end_ts": end,
+        "name": name,
     }
 
 
@@ -89,3 +92,31 @@ def test_unknown_names_resolve_to_the_unknown_key() -> None:
     assert resolver.agent("E404", T1) == UNKNOWN_KEY
     assert resolver.agent(None, T1) == UNKNOWN_KEY
     assert resolver.queue("nope", T1) == UNKNOWN_KEY
+
+
+def test_former_names_resolve_to_the_versions_that_had_them() -> None:
+    """E7's employee id became E7b at T1; place 30 was renamed P30 -> P31 at T1 and place 40, created at T2,
+    took the name P30."""
+    tables, _ = _snapshot()
+    tables["person"] = to_table(
+        "person",
+        [{**_meta(7), "employee_id": "E7b", "user_name": "ann", "first_name": "A", "last_name": "N",
+          "is_agent": True, "place_dbid": None}],
+    )  # fmt: skip
+    tables["place"] = to_table("place", [{**_meta(30), "name": "P31"}, {**_meta(40), "name": "P30"}])
+    keys = [
+        _key("person", 7, 101, 0, T1, name="E7"),
+        _key("person", 7, 102, T1, name="E7b"),
+        _key("place", 30, 301, 0, T1, name="P30"),
+        _key("place", 30, 302, T1, name="P31"),
+        _key("place", 40, 401, T2, name="P30"),
+        _key("group_combination", 7, 1, 100),
+    ]
+    resolver = resolver_from_gca(tables, pa.Table.from_pylist(keys, schema=KEYS_SCHEMA))
+    assert resolver.agent("E7", T1 - 1) == 101
+    assert resolver.agent("E7", T1 + 60) == 101  # a straggler with the old id keeps the version that had it
+    assert resolver.agent("E7b", T1) == resolver.agent("E7b", T1 - 1) == 102
+    assert resolver.group_combination("E7", T1 - 1) == resolver.group_combination("E7b", T1) == 1
+    assert resolver.place("P30", T1 - 1) == 301
+    assert resolver.place("P30", T2) == 401  # the current holder of the name, since it took it
+    assert resolver.place("P31", T1) == 302

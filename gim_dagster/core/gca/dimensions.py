@@ -512,16 +512,21 @@ KEYS_SCHEMA = pa.schema(
         ("dim_key", pa.int64()),
         ("start_ts", pa.int64()),
         ("end_ts", pa.int64()),
+        ("name", pa.string()),
     ]
 )
 _KEYS_SQL = f"""
 SELECT CASE resource_cfg_type_id WHEN {CFG_TYPE["person"]} THEN 'person' ELSE 'dn' END, resource_cfg_dbid,
-       'resource_', resource_key, start_ts, end_ts FROM resource_ WHERE resource_key > 0
-UNION ALL SELECT 'group', group_cfg_dbid, 'group_', group_key, start_ts, end_ts FROM group_ WHERE group_key >
-0
-UNION ALL SELECT 'place', place_cfg_dbid, 'place', place_key, start_ts, end_ts FROM place WHERE place_key > 0
-UNION ALL SELECT 'skill', skill_cfg_dbid, 'skill', skill_key, start_ts, end_ts FROM skill WHERE skill_key > 0
-UNION ALL SELECT 'tenant', tenant_cfg_dbid, 'tenant', tenant_key, start_ts, end_ts FROM tenant
+       'resource_', resource_key, start_ts, end_ts,
+       CASE resource_cfg_type_id WHEN {CFG_TYPE["person"]} THEN employee_id ELSE resource_name END
+FROM resource_ WHERE resource_key > 0
+UNION ALL SELECT 'group', group_cfg_dbid, 'group_', group_key, start_ts, end_ts, group_name FROM group_
+WHERE group_key > 0
+UNION ALL SELECT 'place', place_cfg_dbid, 'place', place_key, start_ts, end_ts, place_name FROM place
+WHERE place_key > 0
+UNION ALL SELECT 'skill', skill_cfg_dbid, 'skill', skill_key, start_ts, end_ts, skill_name FROM skill
+WHERE skill_key > 0
+UNION ALL SELECT 'tenant', tenant_cfg_dbid, 'tenant', tenant_key, start_ts, end_ts, tenant_name FROM tenant
 """
 _REASON_KEYS_SQL = """
 SELECT software_reason_value, resource_state_reason_key, start_ts, end_ts FROM resource_state_reason
@@ -555,6 +560,7 @@ def _combination_keys(pieces: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
                 "dim_key": key,
                 "start_ts": start,
                 "end_ts": end,
+                "name": None,
             }
         )
     return rows
@@ -572,6 +578,10 @@ def dimension_keys(engine: sa.Engine, tables: dict[str, pa.Table]) -> pa.Table:
     same combination are merged. A piece in no group (after the agent left every group, or left the company)
     is listed with key -1 (``NO_GROUP_COMBINATION_KEY``), so that a consumer taking the newest piece does not
     keep a stale combination; a person never in a group has no row (the consumer falls back to -1).
+
+    ``name`` is the name events carry for the object as that version had it (an agent's employee id, a queue
+    DN's number, a place's, group's, skill's or tenant's name, a reason's code; none for a combination), so a
+    consumer can resolve a name the object no longer has.
     """
     with engine.connect() as conn:
         rows = [dict(zip(KEYS_SCHEMA.names, r, strict=True)) for r in conn.execute(sa.text(_KEYS_SQL))]
@@ -582,7 +592,8 @@ def dimension_keys(engine: sa.Engine, tables: dict[str, pa.Table]) -> pa.Table:
         by_code.setdefault(code, []).append((key, start, end))
     for v in tables["attribute_value"].to_pylist():
         if v["attribute"] == "not_ready_reason":
-            for key, start, end in by_code.get(v["name"], []):
+            code = v["name"]
+            for key, start, end in by_code.get(code, []):
                 rows.append(
                     {
                         "object_type": "attribute_value",
@@ -591,6 +602,7 @@ def dimension_keys(engine: sa.Engine, tables: dict[str, pa.Table]) -> pa.Table:
                         "dim_key": key,
                         "start_ts": start,
                         "end_ts": end,
+                        "name": code,
                     }
                 )
     rows.sort(key=lambda r: (r["object_type"], r["dbid"], r["start_ts"] or 0, r["dim_key"]))

@@ -5,9 +5,14 @@ versions and its group combinations over time, a place name → PLACE_KEY versio
 (ACD queue, virtual queue, routing point DNs) → RESOURCE_KEY versions, a not-ready reason name →
 RESOURCE_STATE_REASON_KEY versions. A fact gets the version valid when it starts (a deleted agent's closed
 version still resolves, so late events of someone who left keep their key); a fact older than an object's
-first version gets that first version (the configuration was entered after the fact). Names are those of
-the current snapshot: an event that carries a name the object no longer has resolves to the unknown key, as
-does anything GCA does not know.
+first version gets that first version (the configuration was entered after the fact).
+
+Names are those of the current snapshot, and for agents and places also the names earlier versions had
+(``dimension_keys``' ``name``): an event carrying an agent's former employee id, say a late one from before a
+change, resolves to the version that had that id. A name another object holds now resolves to the current
+holder, except at times when an earlier holder's version had it. Queues are found by their current name or
+number only (RESOURCE_ keeps a DN's number, not its name). Anything GCA does not know resolves to the unknown
+key. Snapshots written before ``name`` existed give the current names only.
 """
 
 from __future__ import annotations
@@ -22,12 +27,18 @@ from gim_dagster.core.infomart.static_keys import NO_GROUP_COMBINATION_KEY
 QUEUE_TYPES = frozenset({"acd_queue", "virtual_queue", "routing_point"})
 
 
-def key_versions(keys: pa.Table) -> dict[tuple[str, int], list[tuple[int, int]]]:
-    """``(object_type, dbid) -> [(start_ts, dim_key), ...]`` of every version of each object."""
-    versions: dict[tuple[str, int], list[tuple[int, int]]] = {}
-    for row in keys.select(["object_type", "dbid", "dim_key", "start_ts"]).to_pylist():
+Version = tuple[int, int, str | None]
+"""(start_ts, dim_key, the name the object had in that version)."""
+
+
+def key_versions(keys: pa.Table) -> dict[tuple[str, int], list[Version]]:
+    """``(object_type, dbid) -> [(start_ts, dim_key, name), ...]`` of every version of each object."""
+    columns = ["object_type", "dbid", "dim_key", "start_ts"]
+    columns += ["name"] if "name" in keys.column_names else []  # snapshots before names: none
+    versions: dict[tuple[str, int], list[Version]] = {}
+    for row in keys.select(columns).to_pylist():
         versions.setdefault((row["object_type"], row["dbid"]), []).append(
-            (row["start_ts"] or 0, row["dim_key"])
+            (row["start_ts"] or 0, row["dim_key"], row.get("name"))
         )
     return versions
 
@@ -36,35 +47,61 @@ def resolver_from_gca(tables: Mapping[str, pa.Table], keys: pa.Table) -> KeyReso
     versions_of = key_versions(keys)
 
     def mapping(
-        object_type: str, *names: str, where: str | None = None, allowed: frozenset = frozenset()
+        object_type: str,
+        *names: str,
+        where: str | None = None,
+        allowed: frozenset = frozenset(),
+        former: bool = False,
     ) -> dict[str, Versions]:
-        result: dict[str, Versions] = {}
+        """Each current name -> the versions of its object that had it (all of them where versions carry no
+        names); with ``former``, each former name too. Current holders are listed last: they win a tie."""
+        current: dict[str, list[tuple[int, int]]] = {}
+        earlier: dict[str, list[tuple[int, int]]] = {}
         for row in tables[object_type].to_pylist():
             versions = versions_of.get((object_type, row["dbid"]))
             if versions is None or (where is not None and row[where] not in allowed):
                 continue
-            for name in names:
-                if row[name]:
-                    result[row[name]] = Versions.of(versions)
-        return result
+            named: dict[str, list[tuple[int, int]]] = {}
+            for start, key, name in versions:
+                if name:
+                    named.setdefault(name, []).append((start, key))
+            now = {row[name] for name in names if row[name]}
+            for name in now:
+                current.setdefault(name, []).extend(
+                    named.get(name) or [(start, key) for start, key, _ in versions]
+                )
+            for name, pieces in named.items() if former else ():
+                if name not in now:
+                    earlier.setdefault(name, []).extend(pieces)
+        return {
+            name: Versions.of(earlier.get(name, []) + current.get(name, []))
+            for name in earlier.keys() | current.keys()
+        }
 
     def combinations() -> dict[str, Versions]:
-        """Per agent: no group (-1) from its creation to its first membership, then the GCA pieces."""
-        result: dict[str, Versions] = {}
+        """Per agent, by its current and former employee ids (current ones win): no group (-1) from its
+        creation to its first membership, then the GCA pieces."""
+        current: dict[str, Versions] = {}
+        former: dict[str, Versions] = {}
         for row in tables["person"].to_pylist():
-            pieces = versions_of.get(("group_combination", row["dbid"]))
-            if not (pieces and row["is_agent"] and row["employee_id"]):
+            found = versions_of.get(("group_combination", row["dbid"]))
+            if not (found and row["is_agent"] and row["employee_id"]):
                 continue
-            created = min((start for start, _ in versions_of.get(("person", row["dbid"]), [])), default=None)
+            pieces = [(start, key) for start, key, _ in found]
+            person = versions_of.get(("person", row["dbid"]), [])
+            created = min((start for start, _, _ in person), default=None)
             if created is not None and created < pieces[0][0]:
                 pieces = [(created, NO_GROUP_COMBINATION_KEY), *pieces]
-            result[row["employee_id"]] = Versions.of(pieces)
-        return result
+            versions = current[row["employee_id"]] = Versions.of(pieces)
+            for _start, _key, name in person:
+                if name:
+                    former[name] = versions
+        return {**former, **current}
 
     return KeyResolver(
-        agents=mapping("person", "employee_id", where="is_agent", allowed=frozenset({True})),
+        agents=mapping("person", "employee_id", where="is_agent", allowed=frozenset({True}), former=True),
         queues=mapping("dn", "name", "number", where="dn_type", allowed=QUEUE_TYPES),
-        places=mapping("place", "name"),
+        places=mapping("place", "name", former=True),
         reasons=mapping(
             "attribute_value", "name", where="attribute", allowed=frozenset({"not_ready_reason"})
         ),
