@@ -9,8 +9,9 @@ msgspec rather than pydantic because GSP decodes every raw record: msgspec valid
 into slotted objects three to four times faster (paired runs, voice: 680,000-710,000 against 185,000-280,000
 events/s), and its objects' attributes read like a plain class's. ``event_type`` is the union's tag: each
 class carries it as a class attribute (``VoiceQueued.event_type == "queued"``); the encoder writes it.
-Events are not tracked by the cyclic garbage collector (``gc=False``): they hold only strings, integers and
-lists and dicts of strings, so they cannot be part of a cycle.
+Subclasses inherit ``frozen``, ``gc`` and the tag field (``kw_only`` is per class). Events are not tracked by
+the cyclic garbage collector (``gc=False``): they hold only strings, integers and lists and dicts of strings,
+so they cannot be part of a cycle.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Envelope(Struct, frozen=True, kw_only=True, gc=False, tag_field="event_typ
 # --- voice (telephony server call model) -------------------------------------------------------------
 
 
-class VoiceBase(Envelope, frozen=True, kw_only=True):
+class VoiceBase(Envelope, kw_only=True):
     """A call event reported on one DN (the ``dn`` field)."""
 
     call_id: NonEmpty
@@ -63,57 +64,57 @@ class VoiceBase(Envelope, frozen=True, kw_only=True):
     user_data: dict[str, str] = field(default_factory=dict)
 
 
-class _AtAgent(VoiceBase, frozen=True, kw_only=True):
+class _AtAgent(VoiceBase, kw_only=True):
     agent_id: NonEmpty
     place: NonEmpty
 
 
-class VoiceQueued(VoiceBase, frozen=True, kw_only=True, tag="queued"):
+class VoiceQueued(VoiceBase, kw_only=True, tag="queued"):
     queue: NonEmpty
     routing_point: str | None = None
 
 
-class VoiceDiverted(VoiceBase, frozen=True, kw_only=True, tag="diverted"):
+class VoiceDiverted(VoiceBase, kw_only=True, tag="diverted"):
     queue: NonEmpty
     other_dn: NonEmpty
     other_agent_id: NonEmpty
 
 
-class VoiceAbandoned(VoiceBase, frozen=True, kw_only=True, tag="abandoned"):
+class VoiceAbandoned(VoiceBase, kw_only=True, tag="abandoned"):
     pass
 
 
-class VoiceRinging(_AtAgent, frozen=True, kw_only=True, tag="ringing"):
+class VoiceRinging(_AtAgent, kw_only=True, tag="ringing"):
     pass
 
 
-class VoiceDialing(_AtAgent, frozen=True, kw_only=True, tag="dialing"):
+class VoiceDialing(_AtAgent, kw_only=True, tag="dialing"):
     other_dn: NonEmpty
 
 
-class VoiceEstablished(_AtAgent, frozen=True, kw_only=True, tag="established"):
+class VoiceEstablished(_AtAgent, kw_only=True, tag="established"):
     pass
 
 
-class VoiceHeld(_AtAgent, frozen=True, kw_only=True, tag="held"):
+class VoiceHeld(_AtAgent, kw_only=True, tag="held"):
     pass
 
 
-class VoiceRetrieved(_AtAgent, frozen=True, kw_only=True, tag="retrieved"):
+class VoiceRetrieved(_AtAgent, kw_only=True, tag="retrieved"):
     pass
 
 
-class VoicePartyChanged(_AtAgent, frozen=True, kw_only=True, tag="party_changed"):
+class VoicePartyChanged(_AtAgent, kw_only=True, tag="party_changed"):
     transfer_type: Literal["blind", "consult"]
     other_dn: NonEmpty
 
 
-class VoiceConferenced(_AtAgent, frozen=True, kw_only=True, tag="conferenced"):
+class VoiceConferenced(_AtAgent, kw_only=True, tag="conferenced"):
     other_dn: NonEmpty
     other_agent_id: NonEmpty
 
 
-class VoiceReleased(_AtAgent, frozen=True, kw_only=True, tag="released"):
+class VoiceReleased(_AtAgent, kw_only=True, tag="released"):
     pass
 
 
@@ -134,7 +135,7 @@ VoiceEvent = (
 # --- digital (interaction server: chat and email) -----------------------------------------------------
 
 
-class DigitalBase(Envelope, frozen=True, kw_only=True):
+class DigitalBase(Envelope, kw_only=True):
     interaction_id: NonEmpty
     media: DigitalMedia
     queue: str | None = None
@@ -144,37 +145,37 @@ class DigitalBase(Envelope, frozen=True, kw_only=True):
     user_data: dict[str, str] = field(default_factory=dict)
 
 
-class _ToAgent(DigitalBase, frozen=True, kw_only=True):
+class _ToAgent(DigitalBase, kw_only=True):
     agent_id: NonEmpty
     place: NonEmpty
 
 
-class DigitalSubmitted(DigitalBase, frozen=True, kw_only=True, tag="submitted"):
+class DigitalSubmitted(DigitalBase, kw_only=True, tag="submitted"):
     from_address: NonEmpty
     to_address: str | None = None
 
 
-class DigitalQueued(DigitalBase, frozen=True, kw_only=True, tag="queued"):
+class DigitalQueued(DigitalBase, kw_only=True, tag="queued"):
     queue: NonEmpty
 
 
-class DigitalOffered(_ToAgent, frozen=True, kw_only=True, tag="offered"):
+class DigitalOffered(_ToAgent, kw_only=True, tag="offered"):
     queue: NonEmpty
 
 
-class DigitalAccepted(_ToAgent, frozen=True, kw_only=True, tag="accepted"):
+class DigitalAccepted(_ToAgent, kw_only=True, tag="accepted"):
     pass
 
 
-class DigitalRejected(_ToAgent, frozen=True, kw_only=True, tag="rejected"):
+class DigitalRejected(_ToAgent, kw_only=True, tag="rejected"):
     pass
 
 
-class DigitalTransferred(_ToAgent, frozen=True, kw_only=True, tag="transferred"):
+class DigitalTransferred(_ToAgent, kw_only=True, tag="transferred"):
     queue: NonEmpty
 
 
-class DigitalCompleted(DigitalBase, frozen=True, kw_only=True, tag="completed"):
+class DigitalCompleted(DigitalBase, kw_only=True, tag="completed"):
     reason: Literal["done", "abandoned", "stopped"]
 
 
@@ -191,7 +192,7 @@ DigitalEvent = (
 # --- agent (agent state service) ----------------------------------------------------------------------
 
 
-class AgentBase(Envelope, frozen=True, kw_only=True):
+class AgentBase(Envelope, kw_only=True):
     agent_id: NonEmpty
     login_code: NonEmpty
     place: NonEmpty
@@ -200,27 +201,27 @@ class AgentBase(Envelope, frozen=True, kw_only=True):
     session_id: NonEmpty
 
 
-class AgentLogin(AgentBase, frozen=True, kw_only=True, tag="login"):
+class AgentLogin(AgentBase, kw_only=True, tag="login"):
     pass
 
 
-class AgentLogout(AgentBase, frozen=True, kw_only=True, tag="logout"):
+class AgentLogout(AgentBase, kw_only=True, tag="logout"):
     pass
 
 
-class AgentReady(AgentBase, frozen=True, kw_only=True, tag="ready"):
+class AgentReady(AgentBase, kw_only=True, tag="ready"):
     pass
 
 
-class AgentNotReady(AgentBase, frozen=True, kw_only=True, tag="not_ready"):
+class AgentNotReady(AgentBase, kw_only=True, tag="not_ready"):
     reason_code: NonEmpty
 
 
-class AgentBusy(AgentBase, frozen=True, kw_only=True, tag="busy"):
+class AgentBusy(AgentBase, kw_only=True, tag="busy"):
     interaction_id: NonEmpty
 
 
-class AgentAfterCallWork(AgentBase, frozen=True, kw_only=True, tag="after_call_work"):
+class AgentAfterCallWork(AgentBase, kw_only=True, tag="after_call_work"):
     interaction_id: NonEmpty
 
 
