@@ -21,6 +21,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,21 +50,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    params = TrafficParams(
-        tenant=TENANT, start=datetime(2026, 1, 5, 6, tzinfo=UTC), hours=args.hours,
-        calls_per_hour=args.calls_per_hour, chats_per_hour=args.calls_per_hour / 5,
-        emails_per_hour=args.calls_per_hour / 10, seed=1, duplicates=0.01, late=0.02, malformed=0.001,
-        shifts="window", daily_shape=False,
-    )  # fmt: skip
-    sim = simulate(Roster.synthetic(args.agents, seed=1), params)
-    names = TenantNames(TENANT)
-    topics = {"voice": names.voice_topic, "digital": names.digital_topic, "agent": names.agent_topic}
-    offsets = dict.fromkeys(topics.values(), 0)
-    records = []
-    for rec in sim.records:
-        topic = topics[rec.kind]
-        records.append(Record(topic, 0, offsets[topic], rec.key, rec.value, 0))
-        offsets[topic] += 1
+    records = simulated_records(args.hours, args.calls_per_hour, args.agents)
+    offsets = Counter(r.topic for r in records)
     print(f"records: {len(records):,} ({', '.join(f'{k}={v:,}' for k, v in offsets.items())})")
 
     parse_rate = parse_alone(records)
@@ -79,9 +67,29 @@ def main() -> None:
         stack = LocalStack(Path(tmp))
         env = stack.up()
         try:
-            whole_batch(env, sim.records, topics, len(records))
+            whole_batch(env, records)
         finally:
             stack.down()
+
+
+def simulated_records(hours: float, calls_per_hour: float, agents: int) -> list[Record]:
+    """The benchmark's traffic (with 1 % duplicates, 2 % late, 0.1 % malformed), one partition per topic."""
+    params = TrafficParams(
+        tenant=TENANT, start=datetime(2026, 1, 5, 6, tzinfo=UTC), hours=hours,
+        calls_per_hour=calls_per_hour, chats_per_hour=calls_per_hour / 5,
+        emails_per_hour=calls_per_hour / 10, seed=1, duplicates=0.01, late=0.02, malformed=0.001,
+        shifts="window", daily_shape=False,
+    )  # fmt: skip
+    sim = simulate(Roster.synthetic(agents, seed=1), params)
+    names = TenantNames(TENANT)
+    topics = {"voice": names.voice_topic, "digital": names.digital_topic, "agent": names.agent_topic}
+    offsets = dict.fromkeys(topics.values(), 0)
+    records = []
+    for rec in sim.records:
+        topic = topics[rec.kind]
+        records.append(Record(topic, 0, offsets[topic], rec.key, rec.value, 0))
+        offsets[topic] += 1
+    return records
 
 
 def core(records: list[Record], batch: int) -> tuple[float, int]:
@@ -104,15 +112,16 @@ def parse_alone(records: list[Record]) -> float:
     return len(records) / (time.perf_counter() - start)
 
 
-def whole_batch(env: dict[str, str], sim_records: list, topics: dict[str, str], n: int) -> None:  # type: ignore[type-arg]
+def whole_batch(env: dict[str, str], records: list[Record]) -> None:
     kafka = KafkaResource(bootstrap_servers=env["GIM_KAFKA_BOOTSTRAP_SERVERS"])
     names = TenantNames(TENANT)
     kafka.ensure_topics([*names.raw_topics, names.facts_topic, names.deadletter_topic])
     producer = kafka.producer()
-    for rec in sim_records:
+    n = len(records)
+    for rec in records:
         while True:
             try:
-                producer.produce(topics[rec.kind], key=rec.key, value=rec.value)
+                producer.produce(rec.topic, key=rec.key, value=rec.value)
                 break
             except BufferError:
                 producer.poll(0.1)
