@@ -11,7 +11,8 @@ events/s), and its objects' attributes read like a plain class's. ``event_type``
 class carries it as a class attribute (``VoiceQueued.event_type == "queued"``); the encoder writes it.
 Subclasses inherit ``frozen``, ``gc`` and the tag field (``kw_only`` is per class). Events are not tracked by
 the cyclic garbage collector (``gc=False``): they hold only strings, integers and lists and dicts of strings,
-so they cannot be part of a cycle.
+so they cannot be part of a cycle. They are ordered (``order=True``) only so that a sort of
+``(ts, seq, offset, event)`` tuples can never fail, should a caller pass one offset twice.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ MAX_TS = 253_402_300_799_999
 frontier past every later event."""
 
 
-class Envelope(Struct, frozen=True, kw_only=True, gc=False, tag_field="event_type"):
+class Envelope(Struct, frozen=True, order=True, kw_only=True, gc=False, tag_field="event_type"):
     """Fields every event carries, on every topic."""
 
     event_type: ClassVar[str]

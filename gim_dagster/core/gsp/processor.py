@@ -315,8 +315,6 @@ class Processor:
         out.facts_by_table.update(map(_TABLE, facts))
 
 
-_ORDER = itemgetter(0, 1)
-"""Pending events apply in (ts, seq) order; the sort is stable, so ties keep their offset order."""
 _TS = itemgetter(0)
 _TABLE = itemgetter(0)
 
@@ -326,7 +324,7 @@ def _take_ready(clock: Clock) -> list[tuple[int, int, int, Any]]:
     pending = clock.pending
     if not pending:
         return pending
-    pending.sort(key=_ORDER)
+    pending.sort()  # (ts, seq, offset, event): (ts, seq) order, ties in offset order; no key tuples to build
     cut = bisect_left(pending, clock.frontier, key=_TS)
     ready, clock.pending = pending[:cut], pending[cut:]
     return ready
