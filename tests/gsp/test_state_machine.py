@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copyreg
 import json
 from typing import Any
 
+import msgspec
 import pytest
 
 from gim_dagster.core.gsp import GspConfig, GspState, KeyResolver, Processor, fact_id, irf_id
@@ -190,6 +192,39 @@ def test_open_interactions_stay_in_state_across_a_checkpoint() -> None:
     first = Processor(state, None, RESOLVER).process(records[:7])  # up to 'established', nothing flushed
     state = loads(dumps(state))
     assert not state.interactions  # still pending: within the allowed lateness of the newest event
+    second = Processor(state, None, RESOLVER).process(records[7:], now_ms=FAR_FUTURE_MS)
+    assert final_facts(first.facts + second.facts) == run(records)[0]
+
+
+class _PydanticEra:
+    """Pickles an event the way a pydantic model was pickled before events became msgspec Structs."""
+
+    def __init__(self, ev: Any) -> None:
+        self.ev = ev
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # pickle checks that NEWOBJ's class is the object's
+        return type(self.ev)
+
+    def __reduce_ex__(self, protocol: object) -> tuple[Any, ...]:
+        fields = {**msgspec.structs.asdict(self.ev), "event_type": self.ev.event_type}
+        state = {"__dict__": fields, "__pydantic_extra__": None, "__pydantic_fields_set__": set(fields),
+                 "__pydantic_private__": None}  # fmt: skip
+        return copyreg.__newobj__, (type(self.ev),), state
+
+
+def test_checkpoints_written_with_pydantic_events_still_load() -> None:
+    s = Stream()
+    answered_call(s)
+    records = s.records()
+    state = GspState(T)
+    first = Processor(state, None, RESOLVER).process(records[:7])
+    pending = {tp: list(c.pending) for tp, c in state.clocks.items()}
+    assert any(pending.values())
+    for clock in state.clocks.values():
+        clock.pending = [(ts, seq, offset, _PydanticEra(ev)) for ts, seq, offset, ev in clock.pending]
+    state = loads(dumps(state))
+    assert {tp: c.pending for tp, c in state.clocks.items()} == pending
     second = Processor(state, None, RESOLVER).process(records[7:], now_ms=FAR_FUTURE_MS)
     assert final_facts(first.facts + second.facts) == run(records)[0]
 

@@ -2,16 +2,23 @@
 
 Plain slotted dataclasses, serialised with pickle and compressed with zlib (``dumps`` / ``loads``). The state
 holds the Kafka offsets it covers, so a checkpoint is self-describing: processing resumes at ``offsets``.
+
+Pending events (``Clock.pending``) are raw-event objects. Checkpoints written while those were pydantic models
+(before they became msgspec Structs) still load: ``loads`` rebuilds each such event as its Struct.
 """
 
 from __future__ import annotations
 
+import io
 import pickle
 import zlib
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from gim_dagster.core.kafka_io import TP
+
+_EVENTS_MODULE = "gim_dagster.core.events.models"
 
 FORMAT_VERSION = 1
 NEVER = -(2**62)
@@ -142,7 +149,50 @@ def dumps(state: GspState) -> bytes:
 
 def loads(data: bytes) -> GspState:
     """The state of a checkpoint written by ``dumps`` (only ever read from the tenant's own bucket prefix)."""
-    state = pickle.loads(zlib.decompress(data))
+    state = _Unpickler(io.BytesIO(zlib.decompress(data))).load()
     if not isinstance(state, GspState) or state.version != FORMAT_VERSION:
         raise ValueError(f"not a GSP checkpoint of format version {FORMAT_VERSION}")
+    for clock in state.clocks.values():
+        if any(isinstance(item[3], _PydanticEvent) for item in clock.pending):
+            clock.pending = [(ts, seq, offset, _event(ev)) for ts, seq, offset, ev in clock.pending]
     return state
+
+
+class _Unpickler(pickle.Unpickler):
+    """Puts a stand-in (``_event_class``) for each event class while a checkpoint loads (module docstring)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        found = super().find_class(module, name)
+        return _event_class(found) if module == _EVENTS_MODULE else found
+
+
+@cache
+def _event_class(struct: type) -> type:
+    """A stand-in for an event Struct class: a Struct pickles as ``struct(**fields)``, which it passes on; a
+    pydantic model pickled as ``__new__`` without arguments and then its state, which ``_PydanticEvent``
+    keeps."""
+
+    class _EventClass:
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            if args or kwargs:
+                return struct(*args, **kwargs)
+            return _PydanticEvent(struct)
+
+    return _EventClass
+
+
+class _PydanticEvent:
+    """An event of a checkpoint written before events were Structs, until ``_event`` rebuilds it."""
+
+    def __init__(self, struct: type) -> None:
+        self.struct = struct
+        self.fields: dict[str, Any] = {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.fields = state["__dict__"]
+
+
+def _event(ev: Any) -> Any:
+    if not isinstance(ev, _PydanticEvent):
+        return ev
+    return ev.struct(**{k: v for k, v in ev.fields.items() if k != "event_type"})  # the tag is the class
