@@ -54,6 +54,7 @@ def test_decode_keeps_null_and_empty_string_apart() -> None:
         (b'{"table": "interaction_fact", "row": {"interaction_id": 1', "not a valid fact record"),
         (b'\xff{"table": "interaction_fact"}', "not a valid fact record"),
         (b"[1, 2]", "not a valid fact record"),
+        (b'{"table": "interaction_fact", "row": ' + b"[" * 5000 + b"]" * 5000 + b"}", "RecursionError"),
     ],
 )
 def test_decode_rejects_bad_records_naming_the_problem(value: bytes, message: str) -> None:

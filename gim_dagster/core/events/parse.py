@@ -92,6 +92,9 @@ def parse_records(
             except msgspec.DecodeError as exc:
                 malformed.append((index, _reason(exc, value)))
                 continue
+            except RecursionError:  # msgspec recurses into nested values, even into unknown fields
+                malformed.append((index, "invalid JSON: nested too deeply"))
+                continue
             if tenant is not None and event.tenant != tenant:
                 malformed.append((index, f"tenant: {event.tenant!r} is not this topic's tenant {tenant!r}"))
                 continue

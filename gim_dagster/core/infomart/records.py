@@ -175,7 +175,7 @@ def decode_batch(records: Iterable[FactRecord | tuple[str, int, int, bytes | Non
             if None in row.values():
                 row = {k: v for k, v in row.items() if v is not None}
             _check_columns(spec, row)
-        except (RecordError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (RecordError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise RecordError(f"record {topic}[{partition}]@{offset}: {_describe(exc)}") from exc
         rows = batch.tables.get(spec.name)
         if rows is None:
