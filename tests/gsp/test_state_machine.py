@@ -269,6 +269,29 @@ def test_consultation_fills_the_cons_columns_of_both_agents() -> None:
     assert "cons_init_dial_count" not in consulted and "cons_rcv_talk_count" not in initiator
 
 
+def test_a_consultation_ended_before_it_was_answered_has_no_consultation_talk() -> None:
+    """E1 completes the transfer while E2 still rings: E2's talk is with the customer only."""
+    s = Stream()
+    answered = {"agent_id": "E1", "place": "P1"}
+    consult = {"connection_id": "c1.2", "call_type": "consult", "dn": "1002", "agent_id": "E2", "place": "P2"}
+    s.voice("ringing", 0, **answered)
+    s.voice("established", 15, **answered)
+    s.voice("held", 30, **answered)
+    s.voice("dialing", 30, **{**answered, "connection_id": "c1.2", "call_type": "consult"},
+            other_dn="1002", other_agent_id="E2")  # fmt: skip
+    s.voice("ringing", 30, **consult, other_dn="1001", other_agent_id="E1")
+    s.voice("party_changed", 34, **answered, transfer_type="consult", other_dn="1002", other_agent_id="E2")
+    s.voice("released", 34, **answered)
+    s.voice("established", 36, **consult, other_dn="1001", other_agent_id="E1")
+    s.voice("released", 90, dn="1002", agent_id="E2", place="P2")
+    facts, _out, _state = run(s.records())
+    irfs = {r["resource_key"]: r for r in facts["interaction_resource_fact"].values()}
+    assert (irfs[11]["cons_init_dial_duration"], irfs[11]["cons_init_talk_count"]) == (4, 0)
+    consulted = irfs[12]
+    assert (consulted["talk_duration"], consulted["cons_rcv_talk_count"]) == (54, 0)
+    assert consulted["cons_rcv_ring_duration"] == 6
+
+
 def test_consultations_in_simulated_traffic_agree_on_both_sides(simulation: Any) -> None:
     """What the initiator spent dialing and talking in a consultation, the consulted agent spent ringing
     and talking in it (the simulated consulted agent never holds during the consultation)."""

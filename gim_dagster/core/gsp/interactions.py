@@ -233,14 +233,14 @@ class InteractionMachine:
         _close(leg, "dial", ts)
         _count(leg, "talk")
         _open(leg, "talk", ts)
-        if ev.call_type == "consult":
+        consult = ev.call_type == "consult" and ev.other_agent_id
+        initiator = ixn.legs.get(ev.other_agent_id) if consult else None
+        if initiator is not None and "cons_dial" in initiator.open:  # else the consultation is over already
+            _close(initiator, "cons_dial", ts)
+            _count(initiator, "cons_talk")
+            _open(initiator, "cons_talk", ts)
             _count(leg, "cons_rcv_talk")
             _open(leg, "cons_rcv_talk", ts)
-            initiator = ixn.legs.get(ev.other_agent_id) if ev.other_agent_id else None
-            if initiator is not None and "cons_dial" in initiator.open:
-                _close(initiator, "cons_dial", ts)
-                _count(initiator, "cons_talk")
-                _open(initiator, "cons_talk", ts)
 
     def _held(self, ixn: Interaction, ev: Any) -> None:
         leg, ts = self._agent_leg(ixn, ev), ev.ts
@@ -266,8 +266,9 @@ class InteractionMachine:
         _close(initiator, "cons_dial", ts)
         _close(initiator, "cons_talk", ts)
         for leg in ixn.legs.values():
-            _close(leg, "cons_rcv_talk", ts)
-            _close(leg, "cons_rcv_hold", ts)
+            if leg.received_from == initiator.irf_id:
+                _close(leg, "cons_rcv_talk", ts)
+                _close(leg, "cons_rcv_hold", ts)
 
     def _party_changed(self, ixn: Interaction, ev: Any) -> None:
         leg = self._agent_leg(ixn, ev)
