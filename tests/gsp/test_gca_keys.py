@@ -120,3 +120,34 @@ def test_former_names_resolve_to_the_versions_that_had_them() -> None:
     assert resolver.place("P30", T1 - 1) == 301
     assert resolver.place("P30", T2) == 401  # the current holder of the name, since it took it
     assert resolver.place("P31", T1) == 302
+
+
+def test_a_reused_employee_id_resolves_to_whoever_had_it_then() -> None:
+    """Person 7 was E7 until T1, then E7b (combination 5 throughout); person 8 was hired as E7 at T2 and
+    joined groups (combination 9) an hour later. DN 60 (a queue) was number 8001, then 8002 from T1."""
+    tables, _ = _snapshot()
+    agent = {"user_name": "x", "first_name": "X", "last_name": "Y", "is_agent": True, "place_dbid": None}
+    tables["person"] = to_table(
+        "person", [{**_meta(7), **agent, "employee_id": "E7b"}, {**_meta(8), **agent, "employee_id": "E7"}]
+    )
+    tables["dn"] = to_table(
+        "dn",
+        [{**_meta(60), "number": "8002", "name": "Sales", "dn_type": "acd_queue", "switch_dbid": 1,
+          "media": "voice", "place_dbid": None}],
+    )  # fmt: skip
+    keys = [
+        _key("person", 7, 101, 0, T1, name="E7"),
+        _key("person", 7, 102, T1, name="E7b"),
+        _key("person", 8, 103, T2, name="E7"),
+        _key("group_combination", 7, 5, 0),
+        _key("group_combination", 8, 9, T2 + 3600),
+        _key("dn", 60, 601, 0, T1, name="8001"),
+        _key("dn", 60, 602, T1, name="8002"),
+    ]
+    resolver = resolver_from_gca(tables, pa.Table.from_pylist(keys, schema=KEYS_SCHEMA))
+    assert (resolver.agent("E7", T1 - 1), resolver.group_combination("E7", T1 - 1)) == (101, 5)
+    assert (resolver.agent("E7", T2), resolver.group_combination("E7", T2)) == (103, NO_GROUP_COMBINATION_KEY)
+    assert resolver.group_combination("E7", T2 + 3600) == 9
+    assert (resolver.agent("E7b", T2), resolver.group_combination("E7b", T2)) == (102, 5)
+    assert resolver.queue("8001", T1 + 60) == 601  # a former number
+    assert resolver.queue("Sales", T1 - 1) == 601 and resolver.queue("Sales", T1) == 602

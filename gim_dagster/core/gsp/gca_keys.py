@@ -7,12 +7,13 @@ RESOURCE_STATE_REASON_KEY versions. A fact gets the version valid when it starts
 version still resolves, so late events of someone who left keep their key); a fact older than an object's
 first version gets that first version (the configuration was entered after the fact).
 
-Names are those of the current snapshot, and for agents and places also the names earlier versions had
-(``dimension_keys``' ``name``): an event carrying an agent's former employee id, say a late one from before a
-change, resolves to the version that had that id. A name another object holds now resolves to the current
-holder, except at times when an earlier holder's version had it. Queues are found by their current name or
-number only (RESOURCE_ keeps a DN's number, not its name). Anything GCA does not know resolves to the unknown
-key. Snapshots written before ``name`` existed give the current names only.
+Names are those of the current snapshot and those earlier versions had (``dimension_keys``' ``name``): an
+event carrying an agent's former employee id, say a late one from before a change, resolves to the version
+(and the group combination) of the agent that had that id then. A name another object holds now resolves to
+the current holder, except at times when an earlier holder's version had it. Queues are found by their
+current name, or by a current or former number (RESOURCE_ keeps a DN's number, not its name). Anything GCA
+does not know resolves to the unknown key. Snapshots written before ``name`` existed give the current names
+only.
 """
 
 from __future__ import annotations
@@ -79,28 +80,37 @@ def resolver_from_gca(tables: Mapping[str, pa.Table], keys: pa.Table) -> KeyReso
         }
 
     def combinations() -> dict[str, Versions]:
-        """Per agent, by its current and former employee ids (current ones win): no group (-1) from its
-        creation to its first membership, then the GCA pieces."""
-        current: dict[str, Versions] = {}
-        former: dict[str, Versions] = {}
+        """Per employee id: for each period an agent had that id, the agent's group combination then (-1
+        from its creation to its first membership and while in no group); current holders win a tie."""
+        current: dict[str, list[tuple[int, int]]] = {}
+        earlier: dict[str, list[tuple[int, int]]] = {}
         for row in tables["person"].to_pylist():
-            found = versions_of.get(("group_combination", row["dbid"]))
-            if not (found and row["is_agent"] and row["employee_id"]):
+            if not (row["is_agent"] and row["employee_id"]):
                 continue
+            found = versions_of.get(("group_combination", row["dbid"]), [])
             pieces = [(start, key) for start, key, _ in found]
-            person = versions_of.get(("person", row["dbid"]), [])
-            created = min((start for start, _, _ in person), default=None)
-            if created is not None and created < pieces[0][0]:
-                pieces = [(created, NO_GROUP_COMBINATION_KEY), *pieces]
-            versions = current[row["employee_id"]] = Versions.of(pieces)
-            for _start, _key, name in person:
-                if name:
-                    former[name] = versions
-        return {**former, **current}
+            periods = sorted(versions_of.get(("person", row["dbid"]), []))
+            if periods and (not pieces or periods[0][0] < pieces[0][0]):
+                pieces = [(periods[0][0], NO_GROUP_COMBINATION_KEY), *pieces]
+            if not pieces:
+                continue
+            whole = Versions.of(pieces)
+            for i, (start, _key, name) in enumerate(periods or [(pieces[0][0], 0, None)]):
+                end = periods[i + 1][0] if i + 1 < len(periods) else None
+                employee_id = name or row["employee_id"]
+                into = current if employee_id == row["employee_id"] else earlier
+                into.setdefault(employee_id, []).extend(
+                    [(start, whole.at(start))]
+                    + [(s, k) for s, k in pieces if start < s and (end is None or s < end)]
+                )
+        return {
+            employee_id: Versions.of(earlier.get(employee_id, []) + current.get(employee_id, []))
+            for employee_id in earlier.keys() | current.keys()
+        }
 
     return KeyResolver(
         agents=mapping("person", "employee_id", where="is_agent", allowed=frozenset({True}), former=True),
-        queues=mapping("dn", "name", "number", where="dn_type", allowed=QUEUE_TYPES),
+        queues=mapping("dn", "name", "number", where="dn_type", allowed=QUEUE_TYPES, former=True),
         places=mapping("place", "name", former=True),
         reasons=mapping(
             "attribute_value", "name", where="attribute", allowed=frozenset({"not_ready_reason"})
