@@ -151,3 +151,14 @@ def test_a_reused_employee_id_resolves_to_whoever_had_it_then() -> None:
     assert (resolver.agent("E7b", T2), resolver.group_combination("E7b", T2)) == (102, 5)
     assert resolver.queue("8001", T1 + 60) == 601  # a former number
     assert resolver.queue("Sales", T1 - 1) == 601 and resolver.queue("Sales", T1) == 602
+
+
+def test_an_employee_id_newer_than_the_key_versions_keeps_the_agents_combination() -> None:
+    tables, keys = _snapshot()
+    agent = {"user_name": "x", "first_name": "X", "last_name": "Y", "is_agent": True, "place_dbid": None}
+    tables["person"] = to_table("person", [{**_meta(7), **agent, "employee_id": "E7-new"}])
+    rows = keys.to_pylist()
+    named = [{**r, "name": "E7"} if (r["object_type"], r["dbid"]) == ("person", 7) else r for r in rows]
+    resolver = resolver_from_gca(tables, pa.Table.from_pylist(named, schema=KEYS_SCHEMA))
+    assert resolver.agent("E7-new", T1) == 102
+    assert resolver.group_combination("E7-new", T2) == resolver.group_combination("E7", T2) == 2

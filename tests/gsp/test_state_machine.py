@@ -292,6 +292,38 @@ def test_a_consultation_ended_before_it_was_answered_has_no_consultation_talk() 
     assert consulted["cons_rcv_ring_duration"] == 6
 
 
+def test_a_consultation_ends_when_either_side_leaves_it() -> None:
+    """E2's consult ringing names no initiator; later E3 hangs up on E1's second consultation."""
+    s = Stream()
+    answered = {"agent_id": "E1", "place": "P1"}
+    dial = {**answered, "connection_id": "c1.2", "call_type": "consult"}
+    consult = {"connection_id": "c1.2", "call_type": "consult", "dn": "1002", "agent_id": "E2", "place": "P2"}
+    s.voice("ringing", 0, **answered)
+    s.voice("established", 15, **answered)
+    s.voice("held", 30, **answered)
+    s.voice("dialing", 30, **dial, other_dn="1003", other_agent_id="E3")
+    s.voice("ringing", 30, **{**consult, "agent_id": "E3", "dn": "1003"})
+    s.voice("established", 34, **{**consult, "agent_id": "E3", "dn": "1003"}, other_agent_id="E1")
+    s.voice("released", 50, dn="1003", agent_id="E3", place="P2")  # E3 hangs up on the consultation
+    s.voice("retrieved", 70, **answered)
+    s.voice("held", 80, **answered)
+    s.voice("dialing", 80, **dial, other_dn="1002", other_agent_id="E2")
+    s.voice("ringing", 80, **consult)
+    s.voice("established", 84, **consult, other_agent_id="E1")
+    s.voice("party_changed", 110, **answered, transfer_type="consult", other_dn="1002", other_agent_id="E2")
+    s.voice("released", 110, **answered)
+    s.voice("released", 200, dn="1002", agent_id="E2", place="P2")
+    state = GspState(T)
+    resolver = KeyResolver.fixed(agents={"E1": 11, "E2": 12, "E3": 13})
+    facts = final_facts(Processor(state, None, resolver).process(s.records(), now_ms=FAR_FUTURE_MS).facts)
+    irfs = {r["resource_key"]: r for r in facts["interaction_resource_fact"].values()}
+    assert (irfs[11]["cons_init_dial_count"], irfs[11]["cons_init_dial_duration"]) == (2, 4 + 4)
+    assert (irfs[11]["cons_init_talk_count"], irfs[11]["cons_init_talk_duration"]) == (2, 16 + 26)
+    assert (irfs[13]["cons_rcv_talk_duration"], irfs[12]["cons_rcv_talk_duration"]) == (16, 26)
+    assert irfs[12]["received_from_ixn_resource_id"] == irfs[11]["interaction_resource_id"]
+    assert irfs[12]["talk_duration"] == 200 - 84
+
+
 def test_consultations_in_simulated_traffic_agree_on_both_sides(simulation: Any) -> None:
     """What the initiator spent dialing and talking in a consultation, the consulted agent spent ringing
     and talking in it (the simulated consulted agent never holds during the consultation)."""

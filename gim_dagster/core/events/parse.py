@@ -52,7 +52,7 @@ def _event_type(value: bytes) -> str:
     """``"<event_type>."`` of a value that decoded far enough to name its type, else ``""``."""
     try:
         event_type = json.loads(value).get("event_type")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return ""
     return f"{event_type}." if isinstance(event_type, str) else ""
 

@@ -95,14 +95,18 @@ def resolver_from_gca(tables: Mapping[str, pa.Table], keys: pa.Table) -> KeyReso
             if not pieces:
                 continue
             whole = Versions.of(pieces)
+            held_now = False
             for i, (start, _key, name) in enumerate(periods or [(pieces[0][0], 0, None)]):
                 end = periods[i + 1][0] if i + 1 < len(periods) else None
                 employee_id = name or row["employee_id"]
+                held_now |= employee_id == row["employee_id"]
                 into = current if employee_id == row["employee_id"] else earlier
                 into.setdefault(employee_id, []).extend(
                     [(start, whole.at(start))]
                     + [(s, k) for s, k in pieces if start < s and (end is None or s < end)]
                 )
+            if not held_now:  # an id newer than the key versions: all of its agent's combinations
+                current.setdefault(row["employee_id"], []).extend(pieces)
         return {
             employee_id: Versions.of(earlier.get(employee_id, []) + current.get(employee_id, []))
             for employee_id in earlier.keys() | current.keys()

@@ -23,8 +23,9 @@ COUNTED_ON_CLOSE = frozenset({"ring", "dial", "hold", "cons_rcv_hold"})
 
 A consultation adds intervals of its own (CONS_* columns): on the initiator's leg ``cons_dial`` (from dialing
 the consultation until it is answered) and ``cons_talk`` (from then until the initiator retrieves the
-customer, transfers or leaves); on the consulted agent's leg ``cons_rcv_talk`` and ``cons_rcv_hold`` (the
-part of its talk and hold before the consultation ends). Ring, talk and hold keep counting as before."""
+customer, transfers or leaves, or the consulted agent hangs up); on the consulted agent's leg
+``cons_rcv_talk`` and ``cons_rcv_hold`` (the part of its talk and hold before the consultation ends). Ring,
+talk and hold keep counting as before."""
 
 
 def _close(leg: Leg, kind: str, ts: int) -> None:
@@ -241,6 +242,7 @@ class InteractionMachine:
             _open(initiator, "cons_talk", ts)
             _count(leg, "cons_rcv_talk")
             _open(leg, "cons_rcv_talk", ts)
+            leg.received_from = initiator.irf_id  # also when its ringing did not name the initiator
 
     def _held(self, ixn: Interaction, ev: Any) -> None:
         leg, ts = self._agent_leg(ixn, ev), ev.ts
@@ -288,6 +290,10 @@ class InteractionMachine:
     def _released(self, ixn: Interaction, ev: Any) -> None:
         leg, ts = self._agent_leg(ixn, ev), ev.ts
         self._end_consultation(ixn, leg, ts)
+        if "cons_rcv_talk" in leg.open or "cons_rcv_hold" in leg.open:  # the consulted agent hangs up
+            for initiator in ixn.legs.values():
+                if initiator.irf_id == leg.received_from:
+                    self._end_consultation(ixn, initiator, ts)
         answered = leg.counts.get("talk", 0) > 0
         self._leave(ixn, leg, ts, "completed" if answered or leg.role != "initiated" else "no_answer")
         if not ixn.connected and not ixn.requeue_pending:
