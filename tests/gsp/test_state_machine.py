@@ -229,16 +229,24 @@ def test_checkpoints_written_with_pydantic_events_still_load() -> None:
     assert final_facts(first.facts + second.facts) == run(records)[0]
 
 
-def consulted_transfer(s: Stream) -> None:
-    """E1 answers, holds the customer and consults E2 (who holds once meanwhile), then transfers to E2."""
-    answered = {"agent_id": "E1", "place": "P1"}
-    consult = {"connection_id": "c1.2", "call_type": "consult", "dn": "1002", "agent_id": "E2", "place": "P2"}
-    s.voice("ringing", 0, **answered)
-    s.voice("established", 15, **answered)
-    s.voice("held", 30, **answered)
-    s.voice("dialing", 30, **{**answered, "connection_id": "c1.2", "call_type": "consult"},
+ANSWERED = {"agent_id": "E1", "place": "P1"}
+CONSULT = {"connection_id": "c1.2", "call_type": "consult", "dn": "1002", "agent_id": "E2", "place": "P2"}
+
+
+def consultation_rings(s: Stream) -> None:
+    """E1 answers at 15 s, holds the customer at 30 s and consults E2, whose phone rings."""
+    s.voice("ringing", 0, **ANSWERED)
+    s.voice("established", 15, **ANSWERED)
+    s.voice("held", 30, **ANSWERED)
+    s.voice("dialing", 30, **{**ANSWERED, "connection_id": "c1.2", "call_type": "consult"},
             other_dn="1002", other_agent_id="E2")  # fmt: skip
-    s.voice("ringing", 30, **consult, other_dn="1001", other_agent_id="E1")
+    s.voice("ringing", 30, **CONSULT, other_dn="1001", other_agent_id="E1")
+
+
+def consulted_transfer(s: Stream) -> None:
+    """E1 consults E2 (who holds once meanwhile), then transfers to E2."""
+    answered, consult = ANSWERED, CONSULT
+    consultation_rings(s)
     s.voice("established", 34, **consult, other_dn="1001", other_agent_id="E1")
     s.voice("held", 40, **consult)
     s.voice("retrieved", 45, **consult)
@@ -272,14 +280,8 @@ def test_consultation_fills_the_cons_columns_of_both_agents() -> None:
 def test_a_consultation_ended_before_it_was_answered_has_no_consultation_talk() -> None:
     """E1 completes the transfer while E2 still rings: E2's talk is with the customer only."""
     s = Stream()
-    answered = {"agent_id": "E1", "place": "P1"}
-    consult = {"connection_id": "c1.2", "call_type": "consult", "dn": "1002", "agent_id": "E2", "place": "P2"}
-    s.voice("ringing", 0, **answered)
-    s.voice("established", 15, **answered)
-    s.voice("held", 30, **answered)
-    s.voice("dialing", 30, **{**answered, "connection_id": "c1.2", "call_type": "consult"},
-            other_dn="1002", other_agent_id="E2")  # fmt: skip
-    s.voice("ringing", 30, **consult, other_dn="1001", other_agent_id="E1")
+    answered, consult = ANSWERED, CONSULT
+    consultation_rings(s)
     s.voice("party_changed", 34, **answered, transfer_type="consult", other_dn="1002", other_agent_id="E2")
     s.voice("released", 34, **answered)
     s.voice("established", 36, **consult, other_dn="1001", other_agent_id="E1")
