@@ -184,6 +184,29 @@ def test_timeout_closes_a_stale_interaction_and_dead_letters_its_stragglers() ->
     assert not state.interactions
 
 
+def test_an_interaction_id_used_again_after_its_end_keeps_both_in_one_batch() -> None:
+    """The first call ended and, past its retention, a later one reuses its id: the first one's queue stay is emitted whether
+    or not a micro-batch ends between the two (before the fix, only when one did)."""
+    s = Stream()
+    s.voice("queued", 0, dn="8001", queue="Sales")
+    s.voice("abandoned", 5, dn="8001", queue="Sales")
+    s.voice("queued", 2000, dn="8001", queue="Sales")  # timeout 600 s + retention 1000 s later: a new call
+    s.voice("diverted", 2005, dn="8001", queue="Sales", other_dn="1001", other_agent_id="E1")
+    config = GspConfig(
+        allowed_lateness_ms=1000,
+        dedup_window_ms=1000,
+        interaction_timeout_ms=600_000,
+        closed_retention_ms=1_000_000,
+    )
+    records = s.records()
+    whole, _out, _state = run(records, config)
+    state, split = GspState(T), []
+    for part in (records[:2], records[2:]):
+        split += Processor(state, config, RESOLVER).process(part, now_ms=FAR_FUTURE_MS).facts
+    assert len(whole["mediation_segment_fact"]) == 2
+    assert whole == final_facts(split)
+
+
 def test_open_interactions_stay_in_state_across_a_checkpoint() -> None:
     s = Stream()
     answered_call(s)

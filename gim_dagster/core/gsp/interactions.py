@@ -14,6 +14,7 @@ from typing import Any
 
 from gim_dagster.core.gsp.context import Context
 from gim_dagster.core.gsp.keys import fact_id, irf_id
+from gim_dagster.core.gsp.rows import interaction_rows
 from gim_dagster.core.gsp.state import Interaction, Leg, Mediation
 from gim_dagster.core.kafka_io import TP
 
@@ -108,9 +109,21 @@ class InteractionMachine:
         reason = self._after_end(ixn_id, ts)
         if reason:
             return reason
+        self._emit_earlier(ixn_id)
         ixn = Interaction(ixn_id, fact_id(self.tenant, "ixn", ixn_id), media, _ITYPE[call_type], ts, ts, tp)
         self.open[ixn_id] = ixn
         return ixn
+
+    def _emit_earlier(self, ixn_id: str) -> None:
+        """Emit the final rows of an earlier interaction with this id that closed in this batch, now.
+
+        The batch's emission only sees the newest interaction per id, so without this the earlier one's
+        final rows would be lost when both fall in one batch and kept when a batch ends between them.
+        """
+        state = self.ctx.state
+        earlier = state.closed.get(ixn_id)
+        if earlier is not None and ixn_id in self.dirty:
+            self.ctx.rows += interaction_rows(earlier, state.acw, self.ctx.resolver)
 
     def retained_until(self, ixn: Interaction) -> int:
         """Until when (event time) stray events of a closed interaction are dead-lettered."""

@@ -132,7 +132,9 @@ def run_microbatch(
     state = state or GspState(tenant)
     read = read_range(consumer, start_positions(consumer, tenant, state), max_records)
     t1 = tick()
-    output = Processor(state, config, resolver).process(read.records, now_ms, partitions=read.start)
+    output = Processor(state, config, resolver).process(
+        read.records, now_ms, partitions=read.start, at_eof=read.at_eof
+    )
     t2 = tick()
     produce_all(producer, TenantNames(tenant), output)
     t3 = tick()

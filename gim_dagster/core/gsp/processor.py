@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -35,7 +35,7 @@ from gim_dagster.core.gsp.agents import AgentMachine
 from gim_dagster.core.gsp.context import Context, GspConfig
 from gim_dagster.core.gsp.interactions import InteractionMachine
 from gim_dagster.core.gsp.keys import KeyResolver
-from gim_dagster.core.gsp.rows import Row, interaction_row, leg_row, mediation_row
+from gim_dagster.core.gsp.rows import Row, interaction_rows
 from gim_dagster.core.gsp.state import NEVER, Acw, Clock, GspState, Interaction
 from gim_dagster.core.kafka_io import TP, Record
 from gim_dagster.core.naming import TenantNames
@@ -103,12 +103,20 @@ class Processor:
         self.kinds = topic_kinds(state.tenant)
 
     def process(
-        self, records: Sequence[Record], now_ms: int | None = None, partitions: Iterable[TP] = ()
+        self,
+        records: Sequence[Record],
+        now_ms: int | None = None,
+        partitions: Iterable[TP] = (),
+        at_eof: Mapping[TP, bool] | None = None,
     ) -> BatchOutput:
         """Apply ``records`` (each partition's records in offset order); ``now_ms`` drives the idle flush.
 
         ``partitions`` names every raw partition of the tenant: one not read from yet holds back the
-        time-based forgetting of state (its events may still refer to it).
+        time-based forgetting of state (its events may still refer to it). ``at_eof`` tells which partitions
+        this batch read to their end (None: all of them): only those can be idle, since a partition whose
+        read stopped at the record bound has more records waiting, whatever their timestamps say. Flushing
+        it would move its frontier past events still unread, and the next batch would dead-letter them as
+        too late, so the numbers would depend on where a batch ended.
 
         Partitions are independent until the end of the batch, so each one is admitted and released in
         turn (in the state's partition order, chunk by chunk); the dead letters are listed as if all
@@ -126,7 +134,8 @@ class Processor:
         batch = _Batch(out, InteractionMachine(ctx), AgentMachine(ctx), {tp: _Rejected() for tp in parts})
         with gc_paused():
             for tp, clock in clocks.items():
-                self._run_partition(tp, clock, raw.get(tp, []), now_ms, batch)
+                idle_now = now_ms if at_eof is None or at_eof.get(tp, False) else None
+                self._run_partition(tp, clock, raw.get(tp, []), idle_now, batch)
             batch.interactions.close_stale({tp: c.frontier for tp, c in clocks.items()})
             out.dead_letters = self._dead_letters(parts, batch)
             self._emit(ctx, batch.agents, out)
@@ -145,7 +154,7 @@ class Processor:
         self._apply(tp, _take_ready(clock), batch)
 
     def _flush_idle(self, clock: Clock, now_ms: int | None) -> None:
-        """Release everything pending in a partition that has been silent for ``idle_flush_ms``."""
+        """Release everything pending in a partition read to its end and silent for ``idle_flush_ms``."""
         if (
             now_ms is not None
             and clock.pending
@@ -293,7 +302,6 @@ class Processor:
 
     def _emit(self, ctx: Context, agents: AgentMachine, out: BatchOutput) -> None:
         facts = list(ctx.rows)
-        add = facts.append
         interactions, closed, acw, resolver = (
             self.state.interactions,
             self.state.closed,
@@ -302,13 +310,8 @@ class Processor:
         )
         for ixn_id in sorted(ctx.dirty_interactions):
             ixn = interactions.get(ixn_id) or closed.get(ixn_id)
-            if ixn is None:
-                continue
-            add(("interaction_fact", interaction_row(ixn)))
-            for med in ixn.mediations:
-                add(("mediation_segment_fact", mediation_row(ixn, med, resolver)))
-            for leg in ixn.legs.values():
-                add(("interaction_resource_fact", leg_row(ixn, leg, acw.get(leg.irf_id), resolver)))
+            if ixn is not None:
+                facts += interaction_rows(ixn, acw, resolver)
         for key in sorted(ctx.dirty_agents):
             facts += agents.open_rows(key)
         out.facts = facts

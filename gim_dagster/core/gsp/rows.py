@@ -75,6 +75,17 @@ def interaction_row(ixn: Interaction) -> Row:
     }
 
 
+def interaction_rows(ixn: Interaction, acw: dict[int, Acw], resolver: KeyResolver) -> list[tuple[str, Row]]:
+    """Every fact row of one interaction: the interaction, its stays in queues, its agents' parts."""
+    rows: list[tuple[str, Row]] = [("interaction_fact", interaction_row(ixn))]
+    rows += [("mediation_segment_fact", mediation_row(ixn, med, resolver)) for med in ixn.mediations]
+    rows += [
+        ("interaction_resource_fact", leg_row(ixn, leg, acw.get(leg.irf_id), resolver))
+        for leg in ixn.legs.values()
+    ]
+    return rows
+
+
 def _leg_td(ixn: Interaction, leg: Leg) -> int:
     if leg.result is None:
         return sk.TD_UNKNOWN.key
