@@ -185,8 +185,8 @@ def test_timeout_closes_a_stale_interaction_and_dead_letters_its_stragglers() ->
 
 
 def test_an_interaction_id_used_again_after_its_end_keeps_both_in_one_batch() -> None:
-    """The first call ended and, past its retention, a later one reuses its id: the first one's queue stay is emitted whether
-    or not a micro-batch ends between the two (before the fix, only when one did)."""
+    """The first call ended and, past its retention, a later one reuses its id: the first one's queue stay
+    is emitted whether or not a micro-batch ends between the two (before the fix, only when one did)."""
     s = Stream()
     s.voice("queued", 0, dn="8001", queue="Sales")
     s.voice("abandoned", 5, dn="8001", queue="Sales")
