@@ -96,6 +96,8 @@ def test_reasons_name_the_problem() -> None:
         b"[1]",
         b'{"x":' + b"[" * 1000 + b"]" * 1000 + b"}",  # 2 kB that would exhaust the recursion limit
         b'{"event_type":"ready","ts":"1","x":' + b"[" * 1000 + b"]" * 1000 + b"}",
+        json.dumps({**good, "event_id": "PLACEHOLDER"}).encode().replace(b"PLACEHOLDER", b"h-\xff\xfe"),
+        json.dumps({**good, "unknown": "PLACEHOLDER"}).encode().replace(b"PLACEHOLDER", b"\xc3"),
     ]
     events, bad = parse_records("agent", values, tenant="acme")
     assert len(events) == 1 and events[0].event_type == "ready"
@@ -111,10 +113,21 @@ def test_reasons_name_the_problem() -> None:
     assert reasons[9] == "Expected `object`, got `array`"
     assert 10 in reasons  # rejected, whatever the recursion limit
     assert reasons[11].endswith("ts: Expected `int`, got `str`")
+    assert reasons[12].startswith("invalid JSON: not UTF-8"), reasons[12]  # it raised UnicodeDecodeError
+    assert reasons[13].startswith("invalid JSON: not UTF-8"), reasons[13]  # even in a field nobody reads
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode)), max_size=20))
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=200),
+            st.text(max_size=200).map(str.encode),
+            st.binary(max_size=20).map(lambda b: b'{"event_type":"ready","agent_id":"' + b + b'"}'),
+        ),
+        max_size=20,
+    )
+)
 def test_parse_never_raises(values: list[bytes]) -> None:
     for kind in TOPIC_KINDS:
         events, bad = parse_records(kind, values)

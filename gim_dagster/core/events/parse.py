@@ -57,6 +57,14 @@ def _event_type(value: bytes) -> str:
     return f"{event_type}." if isinstance(event_type, str) else ""
 
 
+def _utf8(value: bytes) -> bool:
+    try:
+        value.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector for a block that allocates many acyclic objects."""
@@ -94,6 +102,12 @@ def parse_records(
                 continue
             except RecursionError:  # msgspec recurses into nested values, even into unknown fields
                 malformed.append((index, "invalid JSON: nested too deeply"))
+                continue
+            except UnicodeDecodeError as exc:  # a string's bytes are decoded as UTF-8 when it is read
+                malformed.append((index, f"invalid JSON: not UTF-8 ({exc.reason} at byte {exc.start})"))
+                continue
+            if not value.isascii() and not _utf8(value):  # msgspec skips unknown fields' bytes unread
+                malformed.append((index, "invalid JSON: not UTF-8"))
                 continue
             if tenant is not None and event.tenant != tenant:
                 malformed.append((index, f"tenant: {event.tenant!r} is not this topic's tenant {tenant!r}"))
