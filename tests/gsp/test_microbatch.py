@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ import pytest
 from dagster import DagsterInstance, build_sensor_context, materialize
 
 from gim_dagster.core.gsp import CheckpointStore, GspState, Processor, run_microbatch
+from gim_dagster.core.gsp.microbatch import DEAD_LETTER_VALUE_BYTES
 from gim_dagster.core.kafka_io import read_range
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.core.sim import Roster, Simulation
@@ -218,3 +220,49 @@ def test_dagster_asset_and_sensor(
         assert [r.run_key for r in again if hasattr(r, "run_key")] == [
             f"{tenant}:{meta['checkpoint_id'].value}"
         ]
+
+
+def test_a_record_larger_than_a_dead_letter_may_be_is_dead_lettered_in_bounds(
+    kafka: KafkaResource, gsp_for: Callable[[str], Gsp], unique: str
+) -> None:
+    """A 2 MB malformed record (the broker took it) used to be dead-lettered whole, which the broker refused
+    (MSG_SIZE_TOO_LARGE), so every run failed on it; a 200 kB valid-looking one likewise."""
+    tenant = f"big{unique}"
+    names = TenantNames(tenant)
+    kafka.ensure_topics([*names.raw_topics, names.facts_topic, names.deadletter_topic])
+    huge = b"{" + b"x" * 2_000_000
+    event = {"event_id": "e1", "event_type": "ringing", "ts": 1, "seq": 1, "tenant": tenant}
+    large = json.dumps({**event, "subject": "y" * 200_000}).encode()
+    producer = kafka.producer(**{"message.max.bytes": 4_000_000})
+    for value in (huge, large):
+        producer.produce(names.voice_topic, key=b"k" * 5000, value=value)
+    assert producer.flush(30) == 0
+    gsp = gsp_for(tenant)
+    gsp.batch(100, now_ms=FAR_FUTURE_MS)
+    dead = _with_headers(kafka, names.deadletter_topic)
+    assert [len(value) for value, _headers in dead] == [DEAD_LETTER_VALUE_BYTES] * 2
+    for (value, headers), original in zip(dead, (huge, large), strict=True):
+        assert headers["value_bytes"] == str(len(original)).encode()
+        assert headers["value_sha256"] == hashlib.sha256(original).hexdigest().encode()
+        assert headers["truncated"] == b"1" and len(headers["source_key"]) == 1024
+        assert (headers["source_topic"], headers["source_partition"]) == (names.voice_topic.encode(), b"0")
+        assert value == original[:DEAD_LETTER_VALUE_BYTES]
+    assert dead[0][1]["reason"].startswith(b"malformed: record too large: 2000001 bytes")
+
+
+def _with_headers(kafka: KafkaResource, topic: str) -> list[tuple[bytes, dict[str, bytes]]]:
+    """Every record of partition 0 of ``topic``: value and headers, read to partition EOF."""
+    from confluent_kafka import TopicPartition
+
+    consumer = kafka.consumer(**{"enable.partition.eof": True})
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    out = []
+    try:
+        while True:
+            msg = consumer.poll(10)
+            assert msg is not None, f"no EOF from {topic}"
+            if msg.error():
+                return out
+            out.append((msg.value(), dict(msg.headers() or [])))
+    finally:
+        consumer.close()

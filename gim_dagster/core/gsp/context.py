@@ -23,7 +23,8 @@ class GspConfig:
     its end a stray event for an interaction is dead-lettered rather than starting a new one.
     ``acw_grace_ms``: how long a closed call waits for its agents' after-call work before it leaves the state.
     ``idle_flush_ms``: a partition that received nothing for this long (by the clock passed to ``process``)
-    has all its pending events applied.
+    has all its pending events applied. ``max_record_bytes``: a raw record larger than this is dead-lettered
+    unread, so that no fact built from accepted events can outgrow a Kafka record (1 MB by default).
     """
 
     allowed_lateness_ms: int = 120_000
@@ -32,6 +33,7 @@ class GspConfig:
     closed_retention_ms: int = 2 * HOUR_MS
     acw_grace_ms: int = HOUR_MS
     idle_flush_ms: int = 600_000
+    max_record_bytes: int = 65_536
 
     def __post_init__(self) -> None:
         if self.dedup_window_ms < self.allowed_lateness_ms:

@@ -163,11 +163,30 @@ def produce_all(producer: Producer, names: TenantNames, output: BatchOutput) -> 
         raise KafkaException(f"GSP output not acknowledged: {remaining} pending, errors: {errors[:3]}")
 
 
+DEAD_LETTER_VALUE_BYTES = 16_384
+"""A dead letter carries at most this much of the rejected value; headers give its size and sha256 and the
+source coordinates to fetch the original (a raw record may be as large as the broker takes)."""
+DEAD_LETTER_FIELD_BYTES = 1_024
+"""The reason and the source key are cut to this many bytes."""
+
+
 def dead_letter_record(dead: DeadLetter) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-    """Key ``topic|partition|offset`` (so a re-run's copy is recognisable), the original value, the reason."""
+    """Key ``topic|partition|offset`` (so a re-run's copy is recognisable), a bounded prefix of the value, and
+    headers: the reason, the source key, topic, partition and offset, the value's size and sha256, and
+    ``truncated`` (``1`` when the value was cut). So a dead letter always fits in a Kafka record."""
+    value = dead.value or b""
     key = f"{dead.topic}|{dead.partition}|{dead.offset}".encode()
-    headers = [("reason", dead.reason.encode()), ("source_key", dead.key or b"")]
-    return key, dead.value or b"", headers
+    headers = [
+        ("reason", dead.reason.encode()[:DEAD_LETTER_FIELD_BYTES]),
+        ("source_key", (dead.key or b"")[:DEAD_LETTER_FIELD_BYTES]),
+        ("source_topic", dead.topic.encode()),
+        ("source_partition", str(dead.partition).encode()),
+        ("source_offset", str(dead.offset).encode()),
+        ("value_bytes", str(len(value)).encode()),
+        ("value_sha256", hashlib.sha256(value).hexdigest().encode()),
+        ("truncated", b"1" if len(value) > DEAD_LETTER_VALUE_BYTES else b"0"),
+    ]
+    return key, value[:DEAD_LETTER_VALUE_BYTES], headers
 
 
 def _produce(

@@ -24,7 +24,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import msgspec
@@ -169,23 +169,30 @@ class Processor:
         for tp, recs in parts.items():
             if tp[0] not in self.kinds:
                 dead += [_dead(r, f"topic {tp[0]} is not a raw topic of this tenant") for r in recs]
-            dead += batch.rejected[tp].malformed
+            dead += sorted(batch.rejected[tp].malformed, key=_OFFSET)  # too large, then unparsable: merged
             dead += batch.rejected[tp].too_late
         return dead + batch.after_end
 
     # --- admission: parse, de-duplicate, lateness ---------------------------------------------------------
 
     def _admit(self, tp: TP, clock: Clock, recs: list[Record], batch: _Batch) -> None:
+        rejected, stats = batch.rejected[tp], batch.out.stats
+        limit = self.config.max_record_bytes
+        if any(r.value is not None and len(r.value) > limit for r in recs):
+            too_large = [r for r in recs if r.value is not None and len(r.value) > limit]
+            rejected.malformed += [
+                _dead(r, f"malformed: record too large: {len(r.value or b'')} bytes (limit {limit})")
+                for r in too_large
+            ]
+            stats["malformed"] += len(too_large)
+            recs = [r for r in recs if r.value is None or len(r.value) <= limit]
         events, malformed = parse_records(self.kinds[tp[0]], [r.value for r in recs], self.state.tenant)
-        stats = batch.out.stats
         stats["malformed"] += len(malformed)
         if malformed:
-            batch.rejected[tp].malformed += [
-                _dead(recs[i], f"malformed: {reason}") for i, reason in malformed
-            ]
+            rejected.malformed += [_dead(recs[i], f"malformed: {reason}") for i, reason in malformed]
             bad = {i for i, _reason in malformed}
             recs = [r for i, r in enumerate(recs) if i not in bad]
-        self._queue(clock, recs, events, batch.rejected[tp].too_late, stats)
+        self._queue(clock, recs, events, rejected.too_late, stats)
 
     def _queue(
         self,
@@ -319,6 +326,7 @@ class Processor:
 
 
 _TS = itemgetter(0)
+_OFFSET = attrgetter("offset")
 _TABLE = itemgetter(0)
 
 
