@@ -65,6 +65,7 @@ class EventRecorder:
         m.dead_lettered.labels(tenant).inc(_number(meta, "dead_lettered"))
         m.late.labels(tenant).inc(_number(meta, "late"))
         m.duplicates.labels(tenant).inc(_number(meta, "duplicates"))
+        m.conflicting_duplicates.labels(tenant).inc(_counts(meta, "stats").get("conflicting_duplicates", 0.0))
         timings = _counts(meta, "timings_s")
         if timings:
             m.microbatch_duration.labels(tenant).observe(sum(timings.values()))

@@ -165,6 +165,12 @@ class GspMetrics:
         self.duplicates = Counter(
             "gim_gsp_duplicate_events", "Duplicate events dropped by GSP.", ["tenant"], registry=r
         )
+        self.conflicting_duplicates = Counter(
+            "gim_gsp_conflicting_duplicate_events",
+            "Records with the event id of an earlier record and other content, dead-lettered by GSP.",
+            ["tenant"],
+            registry=r,
+        )
         self.microbatch_duration = Histogram(
             "gim_gsp_microbatch_duration_seconds",
             "Duration of GSP micro-batches (read, process, produce, checkpoint).",

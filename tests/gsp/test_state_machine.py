@@ -164,6 +164,25 @@ def test_late_duplicate_too_late_and_malformed_records() -> None:
     assert only(strict, "interaction_resource_fact")["hold_count"] == 0
 
 
+def test_a_conflicting_duplicate_is_dead_lettered_and_an_identical_one_dropped() -> None:
+    """A second record with an event id already seen and other content (here another ts, or another seq)
+    used to be dropped in silence; a byte-identical re-delivery still is."""
+    s = Stream()
+    answered_call(s)
+    clean, _out, _ = run(s.records())
+    kind, held = s.events[7]
+    assert (kind, held["event_type"]) == ("voice", "held")
+    other_ts = json.dumps({**held, "ts": held["ts"] + 3000}).encode()
+    other_seq = json.dumps({**held, "seq": 99}).encode()
+    again = json.dumps(held).encode()
+    extra = [(NAMES.voice_topic, v) for v in (other_ts, again, other_seq)]
+    facts, out, _ = run(s.records(extra=extra))
+    assert facts == clean
+    first = next(r.offset for r in s.records() if r.value == again)
+    assert [d.reason for d in out.dead_letters] == [f"conflicting duplicate of offset {first}"] * 2
+    assert (out.stats["conflicting_duplicates"], out.stats["duplicates"]) == (2, 1)
+
+
 def test_timeout_closes_a_stale_interaction_and_dead_letters_its_stragglers() -> None:
     s = Stream()
     s.voice("queued", 0, dn="8001", queue="Sales")

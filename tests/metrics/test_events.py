@@ -22,7 +22,7 @@ GSP_META = {  # the keys assets/gsp.py emits
     "offsets": MetadataValue.json({"acme.voice.events[0]": [0, 120]}),
     "events_by_type": MetadataValue.json({"EventRinging": 40, "EventReleased": 80}),
     "facts_by_table": MetadataValue.json({"interaction_resource_fact": 30, "interaction_fact": 10}),
-    "stats": MetadataValue.json({"late": 3}),
+    "stats": MetadataValue.json({"late": 3, "conflicting_duplicates": 1}),
     "timings_s": MetadataValue.json({"read": 0.2, "process": 0.5, "produce": 0.2, "checkpoint": 0.1}),
 }
 
@@ -47,6 +47,7 @@ def test_gsp_microbatch_counts_events_facts_and_duration(metrics: tuple) -> None
     assert value(gsp, "gim_gsp_dead_lettered_records_total", tenant="acme") == 2
     assert value(gsp, "gim_gsp_late_events_total", tenant="acme") == 6
     assert value(gsp, "gim_gsp_duplicate_events_total", tenant="acme") == 4
+    assert value(gsp, "gim_gsp_conflicting_duplicate_events_total", tenant="acme") == 2
     assert value(gsp, "gim_gsp_microbatch_duration_seconds_count", tenant="acme") == 2
     assert value(gsp, "gim_gsp_microbatch_duration_seconds_sum", tenant="acme") == pytest.approx(2.0)
     assert value(gsp, "gim_gsp_microbatch_duration_seconds_bucket", tenant="acme", le="1.0") == 2

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 from typing import Any
+from zlib import crc32
 
 import msgspec
 
@@ -60,7 +61,8 @@ class BatchOutput:
     events_by_type: Counter[str] = field(default_factory=Counter)
     facts_by_table: Counter[str] = field(default_factory=Counter)
     stats: Counter[str] = field(default_factory=Counter)
-    """late (accepted out of order), duplicates, too_late, malformed, after_end, interactions_timed_out."""
+    """late (accepted out of order), duplicates, conflicting_duplicates, too_late, malformed, after_end,
+    interactions_timed_out."""
 
 
 def topic_kinds(tenant: str) -> dict[str, TopicKind]:
@@ -79,7 +81,8 @@ class _Rejected:
     """Dead letters of one partition's admission, kept apart so that the batch lists them in a fixed order."""
 
     malformed: list[DeadLetter] = field(default_factory=list)
-    too_late: list[DeadLetter] = field(default_factory=list)
+    refused: list[DeadLetter] = field(default_factory=list)
+    """Too late, or conflicting with an earlier record of the same event id."""
 
 
 @dataclass(slots=True)
@@ -170,7 +173,7 @@ class Processor:
             if tp[0] not in self.kinds:
                 dead += [_dead(r, f"topic {tp[0]} is not a raw topic of this tenant") for r in recs]
             dead += sorted(batch.rejected[tp].malformed, key=_OFFSET)  # too large, then unparsable: merged
-            dead += batch.rejected[tp].too_late
+            dead += batch.rejected[tp].refused
         return dead + batch.after_end
 
     # --- admission: parse, de-duplicate, lateness ---------------------------------------------------------
@@ -192,17 +195,19 @@ class Processor:
             rejected.malformed += [_dead(recs[i], f"malformed: {reason}") for i, reason in malformed]
             bad = {i for i, _reason in malformed}
             recs = [r for i, r in enumerate(recs) if i not in bad]
-        self._queue(clock, recs, events, rejected.too_late, stats)
+        self._queue(clock, recs, events, rejected.refused, stats)
 
     def _queue(
         self,
         clock: Clock,
         recs: list[Record],
         events: list[Any],
-        too_late: list[DeadLetter],
+        refused: list[DeadLetter],
         stats: Counter[str],
     ) -> None:
-        """De-duplicate, dead-letter what is too late and queue the rest (``recs[i]`` carries ``events[i]``).
+        """De-duplicate, dead-letter what is too late or contradicts an earlier record with its id, and queue
+        the rest (``recs[i]`` carries ``events[i]``). A re-delivery has the same bytes as the first record
+        (docs/events.md); another record with the same id is a producer's bug, never dropped in silence.
 
         The clock's times live in locals during the loop: this is the per-record hot path.
         """
@@ -211,17 +216,21 @@ class Processor:
         max_ts, frontier = clock.max_ts, clock.frontier
         for rec, ev in zip(recs, events, strict=True):
             ts, event_id = ev.ts, ev.event_id
-            if event_id in seen:  # a duplicate, unless too old to tell
-                if ts < frontier - window:
-                    too_late.append(_dead(rec, _too_late(ts, max_ts, lateness)))
+            first = seen.get(event_id)
+            if first is not None:  # a re-delivery, a conflicting record, or too old to tell
+                if first[1] is not None and first[1] != crc32(rec.value or b""):
+                    refused.append(_dead(rec, f"conflicting duplicate of offset {first[2]}"))
+                    stats["conflicting_duplicates"] += 1
+                elif ts < frontier - window:
+                    refused.append(_dead(rec, _too_late(ts, max_ts, lateness)))
                     stats["too_late"] += 1
                 else:
                     stats["duplicates"] += 1
             elif ts < frontier:
-                too_late.append(_dead(rec, _too_late(ts, max_ts, lateness)))
+                refused.append(_dead(rec, _too_late(ts, max_ts, lateness)))
                 stats["too_late"] += 1
             else:
-                seen[event_id] = ts
+                seen[event_id] = (ts, crc32(rec.value or b""), rec.offset)
                 pending.append((ts, ev.seq, rec.offset, ev))
                 if ts < max_ts:
                     stats["late"] += 1
@@ -268,7 +277,7 @@ class Processor:
         for clock in state.clocks.values():
             horizon = clock.frontier - config.dedup_window_ms
             if clock.seen and horizon > NEVER:
-                clock.seen = {eid: ts for eid, ts in clock.seen.items() if ts >= horizon}
+                clock.seen = {eid: first for eid, first in clock.seen.items() if first[0] >= horizon}
         frontiers = {tp: c.frontier for tp, c in state.clocks.items()}
         agent_frontier = self._agent_frontier()
         for ixn_id, ixn in list(state.closed.items()):

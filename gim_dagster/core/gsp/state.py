@@ -4,7 +4,8 @@ Plain slotted dataclasses, serialised with pickle and compressed with zlib (``du
 holds the Kafka offsets it covers, so a checkpoint is self-describing: processing resumes at ``offsets``.
 
 Pending events (``Clock.pending``) are raw-event objects. Checkpoints written while those were pydantic models
-(before they became msgspec Structs) still load: ``loads`` rebuilds each such event as its Struct.
+(before they became msgspec Structs) still load: ``loads`` rebuilds each such event as its Struct. Checkpoints
+whose ``Clock.seen`` held only event times load with no checksum (their ids cannot be told to conflict).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class Clock:
     frontier: int = NEVER
     last_append_ms: int = 0
     pending: list[tuple[int, int, int, Any]] = field(default_factory=list)  # (ts, seq, offset, event)
-    seen: dict[str, int] = field(default_factory=dict)  # event_id -> ts, for de-duplication
+    seen: dict[str, tuple[int, int | None, int]] = field(default_factory=dict)
+    """event_id -> (ts, crc32 of the record's value, offset) of its first record, for de-duplication."""
 
 
 @dataclass(slots=True)
@@ -153,6 +155,10 @@ def loads(data: bytes) -> GspState:
     if not isinstance(state, GspState) or state.version != FORMAT_VERSION:
         raise ValueError(f"not a GSP checkpoint of format version {FORMAT_VERSION}")
     for clock in state.clocks.values():
+        if any(isinstance(first, int) for first in clock.seen.values()):  # written before conflicts were told
+            clock.seen = {
+                eid: (ts, None, -1) if isinstance(ts, int) else ts for eid, ts in clock.seen.items()
+            }
         if any(isinstance(item[3], _PydanticEvent) for item in clock.pending):
             clock.pending = [(ts, seq, offset, _event(ev)) for ts, seq, offset, ev in clock.pending]
     return state
