@@ -183,6 +183,32 @@ def test_a_conflicting_duplicate_is_dead_lettered_and_an_identical_one_dropped()
     assert (out.stats["conflicting_duplicates"], out.stats["duplicates"]) == (2, 1)
 
 
+def test_an_event_far_ahead_of_its_record_is_dead_lettered_and_moves_no_frontier() -> None:
+    """One voice event dated years ahead used to be accepted and move its partition's frontier, so every
+    later on-time event became too late."""
+    s = Stream()
+    answered_call(s)
+    clean, _out, _ = run(s.records())
+    _kind, queued = s.events[2]
+    future = {**queued, "event_id": "f1", "ts": T0 + 3 * 3_600_000, "call_id": "c9"}
+    stamped = [Record(r.topic, r.partition, r.offset, r.key, r.value, T0 + 60_000) for r in s.records()]
+    at = next(i for i, r in enumerate(stamped) if r.topic == NAMES.voice_topic)  # first voice record
+    records = [*stamped[: at + 1], Record(NAMES.voice_topic, 0, 99, b"k", json.dumps(future).encode(), T0)]
+    records += stamped[at + 1 :]
+    facts, out, state = run(records)
+    assert facts == clean
+    assert [d.reason.split(":")[0] for d in out.dead_letters] == ["in the future"]
+    assert out.dead_letters[0].reason.startswith("in the future: 10800000 ms ahead of its record's timestamp")
+    assert state.clocks[(NAMES.voice_topic, 0)].max_ts < T0 + 3_600_000
+    # Without a record timestamp the clock passed in decides; without either, nothing is in the future.
+    unstamped = Record(NAMES.voice_topic, 0, 99, b"k", json.dumps(future).encode(), 0)
+    out = Processor(GspState(T), None, RESOLVER).process([unstamped], now_ms=T0)
+    assert [d.reason for d in out.dead_letters] == [
+        "in the future: 10800000 ms ahead of now (allowed skew 60000 ms)"
+    ]
+    assert not Processor(GspState(T), None, RESOLVER).process([unstamped]).dead_letters
+
+
 def test_timeout_closes_a_stale_interaction_and_dead_letters_its_stragglers() -> None:
     s = Stream()
     s.voice("queued", 0, dn="8001", queue="Sales")

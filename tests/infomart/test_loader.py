@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from gim_dagster.core.events.models import MAX_TS
 from gim_dagster.core.infomart import loader
 from gim_dagster.core.infomart.loader import load_batch, read_offsets
-from gim_dagster.core.infomart.partitions import day_key, ensure_partitions, partition_name
+from gim_dagster.core.infomart.partitions import Period, day_key, ensure_partitions, partition_name
 from gim_dagster.core.infomart.records import RecordError
 
 from .conftest import TODAY, TOPIC, end_offsets, irf_row, records, snapshot
@@ -186,3 +187,16 @@ def test_new_partition_takes_rows_out_of_default(engine: sa.Engine) -> None:
         ]
     assert _scalar(engine, "SELECT count(*) FROM interaction_fact_default") == 0
     assert _scalar(engine, f"SELECT count(*) FROM {partition_name('interaction_fact', day)}") == 1
+
+
+@pytest.mark.parametrize("period", list(Period))
+def test_the_latest_time_the_parser_accepts_loads_in_every_partition_period(
+    engine: sa.Engine, period: Period
+) -> None:
+    """Year 3000 made the loader fail (NumericValueOutOfRange) computing its partitions; the parser now caps
+    ``ts`` at the last instant whose partition still ends inside the 32-bit date-time keys."""
+    last = datetime.fromtimestamp(MAX_TS / 1000, UTC)
+    recs = records([irf_row(1, last.date(), start_ts=MAX_TS // 1000 - 30, end_ts=MAX_TS // 1000)])
+    load_batch(engine, recs, job_name="l", topic_offsets=end_offsets(recs), partition_period=period)
+    assert _scalar(engine, f"SELECT max(end_ts) FROM {IRF}") == MAX_TS // 1000
+    assert _scalar(engine, f"SELECT count(*) FROM {IRF}_default") == 0

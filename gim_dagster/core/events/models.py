@@ -28,9 +28,11 @@ CallType = Literal["inbound", "outbound", "internal", "consult"]
 DigitalMedia = Literal["chat", "email"]
 AgentMedia = Literal["voice", "chat", "email"]
 NonEmpty = Annotated[str, Meta(min_length=1)]
-MAX_TS = 253_402_300_799_999
-"""9999-12-31T23:59:59.999Z: a larger ``ts`` is a producer's bug, and would push its partition's event-time
-frontier past every later event."""
+MAX_TS = 2_145_916_799_999
+"""2037-12-31T23:59:59.999Z. Info Mart date-time keys are 32-bit UTC seconds (the Genesys model's INTEGER
+``*_DATE_TIME_KEY``), and the fact partition of the latest accepted instant must end within that range
+whatever its width (day, ISO week or month): a later ``ts`` could not be stored, so it is malformed here
+rather than a failed load."""
 
 
 class Envelope(Struct, frozen=True, order=True, kw_only=True, gc=False, tag_field="event_type"):

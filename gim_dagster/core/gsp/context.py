@@ -25,6 +25,9 @@ class GspConfig:
     ``idle_flush_ms``: a partition that received nothing for this long (by the clock passed to ``process``)
     has all its pending events applied. ``max_record_bytes``: a raw record larger than this is dead-lettered
     unread, so that no fact built from accepted events can outgrow a Kafka record (1 MB by default).
+    ``max_future_skew_ms``: how far an event's ``ts`` may be ahead of its Kafka record's timestamp (or of
+    the caller's clock, for a record without one) before it is dead-lettered as in the future. At most the
+    allowed lateness, so an accepted event from a fast clock never makes an on-time event too late.
     """
 
     allowed_lateness_ms: int = 120_000
@@ -34,10 +37,13 @@ class GspConfig:
     acw_grace_ms: int = HOUR_MS
     idle_flush_ms: int = 600_000
     max_record_bytes: int = 65_536
+    max_future_skew_ms: int = 60_000
 
     def __post_init__(self) -> None:
         if self.dedup_window_ms < self.allowed_lateness_ms:
             raise ValueError("dedup_window_ms must be at least allowed_lateness_ms")
+        if self.max_future_skew_ms < 0:
+            raise ValueError("max_future_skew_ms must not be negative")
         if min(self.allowed_lateness_ms, self.interaction_timeout_ms, self.closed_retention_ms) <= 0:
             raise ValueError("lateness, timeout and retention must be positive")
 

@@ -61,8 +61,8 @@ class BatchOutput:
     events_by_type: Counter[str] = field(default_factory=Counter)
     facts_by_table: Counter[str] = field(default_factory=Counter)
     stats: Counter[str] = field(default_factory=Counter)
-    """late (accepted out of order), duplicates, conflicting_duplicates, too_late, malformed, after_end,
-    interactions_timed_out."""
+    """late (accepted out of order), duplicates, conflicting_duplicates, too_late, in_the_future, malformed,
+    after_end, interactions_timed_out."""
 
 
 def topic_kinds(tenant: str) -> dict[str, TopicKind]:
@@ -93,6 +93,7 @@ class _Batch:
     interactions: InteractionMachine
     agents: AgentMachine
     rejected: dict[TP, _Rejected]
+    now_ms: int | None = None
     after_end: list[DeadLetter] = field(default_factory=list)
 
 
@@ -134,7 +135,9 @@ class Processor:
             clocks.setdefault(tp, Clock())
         out = BatchOutput()
         ctx = Context(self.state.tenant, self.config, self.resolver, self.state, stats=out.stats)
-        batch = _Batch(out, InteractionMachine(ctx), AgentMachine(ctx), {tp: _Rejected() for tp in parts})
+        batch = _Batch(
+            out, InteractionMachine(ctx), AgentMachine(ctx), {tp: _Rejected() for tp in parts}, now_ms
+        )
         with gc_paused():
             for tp, clock in clocks.items():
                 idle_now = now_ms if at_eof is None or at_eof.get(tp, False) else None
@@ -195,7 +198,7 @@ class Processor:
             rejected.malformed += [_dead(recs[i], f"malformed: {reason}") for i, reason in malformed]
             bad = {i for i, _reason in malformed}
             recs = [r for i, r in enumerate(recs) if i not in bad]
-        self._queue(clock, recs, events, rejected.refused, stats)
+        self._queue(clock, recs, events, rejected.refused, stats, batch.now_ms)
 
     def _queue(
         self,
@@ -204,18 +207,30 @@ class Processor:
         events: list[Any],
         refused: list[DeadLetter],
         stats: Counter[str],
+        now_ms: int | None,
     ) -> None:
         """De-duplicate, dead-letter what is too late or contradicts an earlier record with its id, and queue
         the rest (``recs[i]`` carries ``events[i]``). A re-delivery has the same bytes as the first record
         (docs/events.md); another record with the same id is a producer's bug, never dropped in silence.
 
+        An event more than ``max_future_skew_ms`` ahead of its record's timestamp (of the clock passed in,
+        for a record without one) is dead-lettered as in the future before it can move the frontier: one
+        such event would make every later on-time event of its partition too late. The record's own
+        timestamp decides whenever it has one, so that a replay decides the same.
+
         The clock's times live in locals during the loop: this is the per-record hot path.
         """
         lateness, window = self.config.allowed_lateness_ms, self.config.dedup_window_ms
+        skew = self.config.max_future_skew_ms
+        no_timestamp_limit = NO_LIMIT if now_ms is None else now_ms + skew
         seen, pending = clock.seen, clock.pending
         max_ts, frontier = clock.max_ts, clock.frontier
         for rec, ev in zip(recs, events, strict=True):
             ts, event_id = ev.ts, ev.event_id
+            if ts > (rec.timestamp_ms + skew if rec.timestamp_ms > 0 else no_timestamp_limit):
+                refused.append(_dead(rec, _in_the_future(ts, rec, now_ms, skew)))
+                stats["in_the_future"] += 1
+                continue
             first = seen.get(event_id)
             if first is not None:  # a re-delivery, a conflicting record, or too old to tell
                 if first[1] is not None and first[1] != crc32(rec.value or b""):
@@ -359,6 +374,18 @@ def _by_partition(records: Sequence[Record]) -> dict[TP, list[Record]]:
             recs = parts[tp] = []
         recs.append(rec)
     return parts
+
+
+NO_LIMIT = 2**63
+"""An event time no event reaches: no future check for a record without timestamp and no clock given."""
+
+
+def _in_the_future(ts: int, rec: Record, now_ms: int | None, skew: int) -> str:
+    reference, what = (
+        (rec.timestamp_ms, "its record's timestamp") if rec.timestamp_ms > 0 else (now_ms, "now")
+    )
+    ahead = ts - (reference or 0)
+    return f"in the future: {ahead} ms ahead of {what} (allowed skew {skew} ms)"
 
 
 def _too_late(ts: int, max_ts: int, lateness: int) -> str:
