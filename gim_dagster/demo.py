@@ -15,11 +15,12 @@ checkpoints and exports behind the Info Marts are gone, so the demo starts its t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,7 +41,7 @@ from dagster import (
 
 from gim_dagster.core.configdb.roster import load_roster
 from gim_dagster.core.configdb.schema import create_schema
-from gim_dagster.core.configdb.seed import SeedError, SeedSpec, mutate_config, seed_config
+from gim_dagster.core.configdb.seed import SeedSpec, mutate_config, seed_config
 from gim_dagster.core.export.importer import import_exports, open_source
 from gim_dagster.core.export.target_schema import target_schema_sql
 from gim_dagster.core.infomart.tables import EXPORTED_TABLES, FACT_TABLES
@@ -60,6 +61,15 @@ from gim_dagster.stack import LocalStack, MetricsEndpoints
 Say = Callable[[str], None]
 MAX_ROUNDS = 200
 NEXT_WINDOW_GAP_S = 600
+FIRST_WINDOWS = 4
+"""The first window starts this many windows (at least a day) back, so later runs have room before now."""
+WINDOW_SPILL = timedelta(hours=1)
+"""Calls and after-call work go on past a window's end; a window must end this long before now."""
+JOURNAL_DDL = "CREATE TABLE IF NOT EXISTS gim_demo_journal (run integer PRIMARY KEY)"
+
+
+class DemoError(RuntimeError):
+    """The demo cannot go on as asked; the message says why in one line."""
 
 
 @dataclass(frozen=True)
@@ -111,13 +121,32 @@ class Demo:
         settings_file = str(settings_path().resolve())
         settings = load_settings(settings_file)
         state = self._state(settings)
+        for tenant in settings.tenant_names:
+            self._check_window(tenant, state["tenants"].get(tenant))
         defs = build_definitions(settings_file)
         instance = DagsterInstance.get()
         summaries = []
         for number, tenant in enumerate(settings.tenant_names):
             summaries.append(self._tenant(settings, settings_file, defs, instance, state, tenant, number))
-            self._save_state(state)
         return summaries
+
+    def _check_window(self, tenant: str, tstate: dict[str, Any] | None) -> None:
+        """Refuse, before anything is touched, a window that would reach into the future: GSP dead-letters
+        events ahead of their records' timestamps, and exports would carry data times ahead of the clock."""
+        now = datetime.now(UTC)
+        journal = (tstate or {}).get("journal")
+        if journal is not None:
+            start, hours = datetime.fromisoformat(journal["start"]), journal["options"]["hours"]
+        elif tstate is not None:
+            start, hours = datetime.fromisoformat(tstate["next_start"]), self.options.hours
+        else:
+            start, hours = _first_start(self.options.hours, now), self.options.hours
+        end = start + timedelta(hours=hours) + WINDOW_SPILL
+        if end > now:
+            raise DemoError(
+                f"{tenant}: the next window ({start:%Y-%m-%d %H:%M} UTC + {hours:g} h) would end in the"
+                " future; use fewer --hours, or `gim stack down` and run the demo afresh"
+            )
 
     # ---- state ---------------------------------------------------------------------------------------
     def _state(self, settings: Settings) -> dict[str, Any]:
@@ -163,35 +192,53 @@ class Demo:
         names = TenantNames(tenant)
         postgres = PostgresResource(settings_file=settings_file)
         kafka = KafkaResource(bootstrap_servers=str(resolve(settings.kafka.bootstrap_servers)))
-        tstate = state["tenants"].setdefault(tenant, {"runs": 0, "next_start": _first_start().isoformat()})
-        run_no = tstate["runs"] + 1
+        tstate = state["tenants"].setdefault(
+            tenant, {"runs": 0, "next_start": _first_start(self.options.hours).isoformat()}
+        )
+        journal = tstate.get("journal")
+        if journal is None:  # a new window: journaled before any of its steps is taken
+            options = dataclasses.asdict(self.options)
+            journal = tstate["journal"] = {
+                "run": tstate["runs"] + 1,
+                "start": tstate["next_start"],
+                "options": options,
+            }
+            self._save_state(state)
+        else:
+            self.say(f"{tenant}: resuming the window of run {journal['run']}, interrupted before it finished")
+        run_no, options = journal["run"], DemoOptions(**journal["options"])
         configdb = postgres.configdb_engine(tenant)
-        self._configure(configdb, tenant, run_no, self.options.seed * 100 + number)
+        self._configure(configdb, tenant, run_no, options.seed * 100 + number, options.agents)
 
-        start = datetime.fromisoformat(tstate["next_start"])
+        start = datetime.fromisoformat(journal["start"])
         params = TrafficParams(
             tenant=tenant,
             start=start,
-            hours=self.options.hours,
-            calls_per_hour=self.options.calls_per_hour,
-            chats_per_hour=self.options.chats_per_hour,
-            emails_per_hour=self.options.emails_per_hour,
-            seed=(self.options.seed * 100 + number) * 1000 + run_no,
-            duplicates=self.options.duplicates,
-            late=self.options.late,
-            malformed=self.options.malformed,
+            hours=options.hours,
+            calls_per_hour=options.calls_per_hour,
+            chats_per_hour=options.chats_per_hour,
+            emails_per_hour=options.emails_per_hour,
+            seed=(options.seed * 100 + number) * 1000 + run_no,
+            duplicates=options.duplicates,
+            late=options.late,
+            malformed=options.malformed,
             shifts="window",
             daily_shape=False,
         )
-        self.say(f"{tenant}: simulating {self.options.hours:g} h from {start:%Y-%m-%d %H:%M} UTC")
+        self.say(f"{tenant}: simulating {options.hours:g} h from {start:%Y-%m-%d %H:%M} UTC")
         sim = simulate(load_roster(configdb), params)
         kafka.ensure_topics(list(names.raw_topics))
-        produced = produce(kafka.producer(), sim.records, names)
+        if "raw_offsets" not in journal:  # where this window's records begin on each raw topic
+            journal["raw_offsets"] = _end_offsets(kafka, names.raw_topics)
+            self._save_state(state)
+        produced = self._produce(kafka, names, sim.records, journal["raw_offsets"])
         sim.ledger.write(self.home / tenant / f"run-{run_no:03d}")
 
         runs = self._pipeline(defs, instance, tenant)
         tstate["runs"] = run_no
         tstate["next_start"] = _after(sim.ledger).isoformat()
+        del tstate["journal"]
+        self._save_state(state)
 
         ledger = _all_ledgers(self.home / tenant)
         infomart = postgres.infomart_engine(tenant)
@@ -210,7 +257,7 @@ class Demo:
             records_produced=produced,
             interactions=ledger["interactions"].num_rows,
             facts=facts,
-            dead_lettered=_count_records(kafka, names.deadletter_topic),
+            dead_lettered=_count_keys(kafka, names.deadletter_topic),
             malformed_injected=malformed,
             reconciliation=result.summary(),
             differences=result.differences,
@@ -220,14 +267,44 @@ class Demo:
             runs=runs,
         )
 
-    def _configure(self, configdb: sa.Engine, tenant: str, run_no: int, seed: int) -> None:
+    def _configure(self, configdb: sa.Engine, tenant: str, run_no: int, seed: int, agents: int) -> None:
+        """Seed (first run) or change the Configuration DB, once per run: the run's number is written to
+        ``gim_demo_journal`` in the same transaction, so a demo killed around it never skips or repeats it."""
         create_schema(configdb)
-        try:
-            counts = seed_config(configdb, SeedSpec(tenant, self.options.agents, 4, 6, seed=seed))
-            self.say(f"{tenant}: seeded the Configuration DB ({counts.get('cfg_person', 0)} persons)")
-        except SeedError:
-            changes = mutate_config(configdb, seed=seed * 1000 + run_no, changes=3)
-            self.say(f"{tenant}: configuration changes: {'; '.join(changes)}")
+        with configdb.begin() as conn:
+            conn.exec_driver_sql(JOURNAL_DDL)
+            done = conn.execute(sa.text("SELECT 1 FROM gim_demo_journal WHERE run = :r"), {"r": run_no})
+            if done.first() is not None:
+                return
+            seeded = conn.execute(sa.text("SELECT count(*) FROM cfg_person")).scalar_one()
+            if not seeded:
+                counts = seed_config(conn, SeedSpec(tenant, agents, 4, 6, seed=seed))
+                self.say(f"{tenant}: seeded the Configuration DB ({counts.get('cfg_person', 0)} persons)")
+            else:
+                changes = mutate_config(conn, seed=seed * 1000 + run_no, changes=3)
+                self.say(f"{tenant}: configuration changes: {'; '.join(changes)}")
+            conn.execute(sa.text("INSERT INTO gim_demo_journal (run) VALUES (:r)"), {"r": run_no})
+
+    def _produce(
+        self, kafka: KafkaResource, names: TenantNames, records: list[Any], begin: dict[str, int]
+    ) -> int:
+        """Produce the window's records, minus those a killed demo already produced: what reached a
+        single-partition topic of an idempotent producer is a prefix of what was sent to it."""
+        already = {
+            topic: count - begin[topic] for topic, count in _end_offsets(kafka, names.raw_topics).items()
+        }
+        topics = {"voice": names.voice_topic, "digital": names.digital_topic, "agent": names.agent_topic}
+        remaining, skipped = [], dict.fromkeys(topics.values(), 0)
+        for record in records:
+            topic = topics[record.kind]
+            if skipped[topic] < already[topic]:
+                skipped[topic] += 1
+            else:
+                remaining.append(record)
+        if sum(already.values()):
+            self.say(f"{names.tenant}: {sum(already.values())} records of this window were produced before")
+        produce(kafka.producer(), remaining, names)
+        return len(records)
 
     def _pipeline(self, defs: Definitions, instance: DagsterInstance, tenant: str) -> dict[str, int]:
         """Materialize each stage through the instance; repeat the Kafka-driven ones until drained."""
@@ -321,11 +398,13 @@ def _compare_tables(infomart: sa.Engine, target: sa.Engine) -> list[str]:
     return problems
 
 
-def _count_records(kafka: KafkaResource, topic: str) -> int:
+def _count_keys(kafka: KafkaResource, topic: str) -> int:
+    """Distinct record keys on ``topic``: each dead letter's key names its source record, so a batch that a
+    killed run produced and its re-run produced again counts once."""
     consumer = kafka.consumer()
     try:
         start = dict.fromkeys(topic_partitions(consumer, [topic]), 0)
-        return len(read_range(consumer, start, max_records=10_000_000).records)
+        return len({r.key for r in read_range(consumer, start, max_records=10_000_000).records})
     finally:
         consumer.close()
 
@@ -350,7 +429,24 @@ def _after(ledger: Ledger) -> datetime:
     return datetime.fromtimestamp(minute, UTC)
 
 
-def _first_start() -> datetime:
-    """Yesterday 08:00 UTC: inside the default DATE_TIME range and partitions, and fully in the past."""
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return today - timedelta(days=1) + timedelta(hours=8)
+def _first_start(hours: float, now: datetime | None = None) -> datetime:
+    """Where the first window starts: so that it, and a few more after it (each run adds the next), end
+    in the past, an hour before now at the latest; on a full hour."""
+    now = now or datetime.now(UTC)
+    lead = timedelta(hours=max(24.0, FIRST_WINDOWS * hours)) + WINDOW_SPILL
+    return (now - lead).replace(minute=0, second=0, microsecond=0)
+
+
+def _end_offsets(kafka: KafkaResource, topics: Iterable[str]) -> dict[str, int]:
+    """How many records each (single-partition) topic holds, read to its end (the broker's watermark is not
+    trusted, conventions.md)."""
+    consumer = kafka.consumer()
+    try:
+        partitions = topic_partitions(consumer, topics)
+        if any(p != 0 for _t, p in partitions):
+            raise DemoError("the demo's raw topics must have one partition each")
+        read = read_range(consumer, dict.fromkeys(partitions, 0), max_records=100_000_000)
+        ends = {t: read.end[(t, p)] for t, p in partitions}
+    finally:
+        consumer.close()
+    return {topic: ends.get(topic, 0) for topic in topics}

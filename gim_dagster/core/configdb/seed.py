@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -245,10 +246,15 @@ def _insert(conn: sa.Connection, table: str, rows: Sequence[dict[str, Any]]) -> 
         conn.execute(sa.text(f"INSERT INTO {table} ({names}) VALUES ({params})"), batch)
 
 
-def seed_config(engine: sa.Engine, spec: SeedSpec) -> dict[str, int]:
+def _transaction(bind: sa.Engine | sa.Connection) -> AbstractContextManager[sa.Connection]:
+    """A new transaction on an engine; on a connection, the caller's own (it commits with the rest)."""
+    return bind.begin() if isinstance(bind, sa.Engine) else nullcontext(bind)
+
+
+def seed_config(bind: sa.Engine | sa.Connection, spec: SeedSpec) -> dict[str, int]:
     """Fill an empty Configuration DB with the centre of ``spec``; return the number of rows per table."""
     spec.check()
-    with engine.begin() as conn:
+    with _transaction(bind) as conn:
         if not schema_exists(conn):
             raise SeedError("the Configuration DB has no schema: run `gim configdb init` first")
         if conn.execute(sa.text("SELECT count(*) FROM cfg_person")).scalar_one():
@@ -403,7 +409,9 @@ MUTATIONS: dict[str, Mutation] = {
 }
 
 
-def mutate_config(engine: sa.Engine, seed: int, changes: int = 5, at: datetime | None = None) -> list[str]:
+def mutate_config(
+    bind: sa.Engine | sa.Connection, seed: int, changes: int = 5, at: datetime | None = None
+) -> list[str]:
     """Apply ``changes`` realistic changes in one transaction; return what was done, one line each.
 
     The kinds of change cycle through hire, leave, move group, skill level and rename in a seed-determined
@@ -415,7 +423,7 @@ def mutate_config(engine: sa.Engine, seed: int, changes: int = 5, at: datetime |
     kinds = list(MUTATIONS)
     rng.shuffle(kinds)
     done: list[str] = []
-    with engine.begin() as conn:
+    with _transaction(bind) as conn:
         if not schema_exists(conn) or not _agents(conn):
             raise SeedError("the Configuration DB has no agents: seed it first with `gim simulate config`")
         for i in range(changes):
