@@ -30,6 +30,7 @@ from dagster_aws.s3 import S3Resource
 from gim_dagster.core.gca.store import SnapshotStore
 from gim_dagster.core.gsp import CheckpointStore, GspConfig, KeyResolver, run_microbatch
 from gim_dagster.core.gsp.gca_keys import resolver_from_gca
+from gim_dagster.core.gsp.microbatch import GspStopped, stop_reason
 from gim_dagster.core.kafka_io import has_new_records, topic_partitions
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.partitions import run_tags, tenant_partitions
@@ -53,12 +54,23 @@ class GspRunConfig(Config):
     known to be complete (the demo), wrong while late events may still come."""
 
 
-def key_resolver(settings: Settings, s3: S3Resource, tenant: str) -> KeyResolver:
-    """Configuration keys from the tenant's latest GCA snapshot (empty before the first one)."""
+def gca_store(settings: Settings, s3: S3Resource, tenant: str) -> SnapshotStore:
     prefix = f"{settings.s3.prefix}/{TenantNames(tenant).gca_snapshot_prefix}"
-    store = SnapshotStore(s3.get_client(), str(resolve(settings.s3.bucket)), prefix)
+    return SnapshotStore(s3.get_client(), str(resolve(settings.s3.bucket)), prefix)
+
+
+def key_resolver(store: SnapshotStore, consumer: Consumer, tenant: str) -> KeyResolver:
+    """Configuration keys from the tenant's latest GCA snapshot. Without one (never written, or lost with
+    its bucket) GSP stops while there are raw events: every key would resolve to -1 (unknown)."""
     marker = store.read_marker()
     if marker is None:
+        if stop_reason(consumer, tenant, has_checkpoint=True, has_gca_snapshot=False) is not None:
+            raise GspStopped(
+                "no_gca_snapshot",
+                f"{tenant}: no GCA snapshot under s3://{store.bucket}/{store.root}/: GSP stops rather than "
+                f"resolve every configuration key to -1; materialize gca_snapshot for {tenant} "
+                "(docs/operations.md)",
+            )
         return KeyResolver()
     return resolver_from_gca(store.read_snapshot(marker).tables, store.read_dimension_keys(marker))
 
@@ -85,11 +97,9 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         tenant = context.partition_key
         names = TenantNames(tenant)
         kafka.ensure_topics([names.facts_topic, names.deadletter_topic])
-        resolver = key_resolver(settings, s3, tenant)
-        if not resolver.agents:
-            context.log.warning(f"{tenant}: no GCA snapshot yet: configuration keys resolve to unknown (-1)")
         consumer = kafka.consumer()
         try:
+            resolver = key_resolver(gca_store(settings, s3, tenant), consumer, tenant)
             result = run_microbatch(
                 tenant,
                 consumer,

@@ -109,6 +109,11 @@ GSP_LIVE = (
     ),
     GaugeSpec("gim_gsp_checkpoint_age_seconds", "Seconds since the current GSP checkpoint was written."),
     GaugeSpec("gim_gsp_checkpoint_timestamp_seconds", "Unix time the current GSP checkpoint was written."),
+    GaugeSpec(
+        "gim_gsp_stopped",
+        "1 while the tenant's GSP refuses to run until an operator acts: checkpoint_lost, no_gca_snapshot.",
+        ("reason",),
+    ),
 )
 
 GIM_LIVE = (

@@ -16,7 +16,7 @@ from confluent_kafka import Consumer
 
 from gim_dagster.core.export.plan import STREAM
 from gim_dagster.core.gsp import CheckpointStore
-from gim_dagster.core.gsp.microbatch import LATEST
+from gim_dagster.core.gsp.microbatch import LATEST, stop_reason
 from gim_dagster.core.infomart.loader import read_offsets
 from gim_dagster.core.kafka_io import TP, topic_partitions
 from gim_dagster.core.naming import TenantNames
@@ -38,7 +38,9 @@ def checkpoint_written_at(store: CheckpointStore) -> float | None:
     return float(head["LastModified"].timestamp())
 
 
-def gsp_readings(tenant: str, consumer: Consumer, store: CheckpointStore, now_s: float) -> list[Reading]:
+def gsp_readings(
+    tenant: str, consumer: Consumer, store: CheckpointStore, now_s: float, has_gca_snapshot: bool = True
+) -> list[Reading]:
     names = TenantNames(tenant)
     positions = dict.fromkeys(topic_partitions(consumer, names.raw_topics), 0)
     written_at = checkpoint_written_at(store)
@@ -54,6 +56,9 @@ def gsp_readings(tenant: str, consumer: Consumer, store: CheckpointStore, now_s:
     if written_at is not None:
         readings.append(Reading("gim_gsp_checkpoint_age_seconds", max(now_s - written_at, 0.0)))
         readings.append(Reading("gim_gsp_checkpoint_timestamp_seconds", written_at))
+    stopped = stop_reason(consumer, tenant, written_at is not None, has_gca_snapshot)
+    if stopped is not None:
+        readings.append(Reading("gim_gsp_stopped", 1.0, (stopped,)))
     return readings
 
 

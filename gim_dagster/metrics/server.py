@@ -20,6 +20,7 @@ from confluent_kafka import Consumer
 from dagster import DagsterInstance
 from prometheus_client import start_http_server
 
+from gim_dagster.core.gca.store import SnapshotStore
 from gim_dagster.core.gsp import CheckpointStore
 from gim_dagster.metrics.events import EventRecorder
 from gim_dagster.metrics.families import GimMetrics, GspMetrics, Reading
@@ -65,7 +66,13 @@ class MetricsService:
             consumer.close()
 
     def _gsp(self, tenant: str, consumer: Consumer) -> list[Reading]:
-        return gsp_readings(tenant, consumer, self._checkpoints(tenant), time.time())
+        s3 = self.settings.s3
+        names = self.settings.tenant(tenant).names
+        gca = SnapshotStore(
+            self._s3_client(), str(resolve(s3.bucket)), f"{s3.prefix}/{names.gca_snapshot_prefix}"
+        )
+        has_gca = gca.read_marker() is not None
+        return gsp_readings(tenant, consumer, self._checkpoints(tenant), time.time(), has_gca)
 
     def _gim(self, tenant: str, consumer: Consumer) -> list[Reading]:
         return gim_readings(tenant, self._engine(tenant), consumer, time.time())
@@ -110,7 +117,7 @@ class MetricsService:
         )
         return resource.consumer(**lag_consumer_config())
 
-    def _checkpoints(self, tenant: str) -> CheckpointStore:
+    def _s3_client(self) -> Any:
         s3 = self.settings.s3
         if self._s3 is None:
             self._s3 = boto3.client(
@@ -120,9 +127,13 @@ class MetricsService:
                 aws_access_key_id=resolve(s3.access_key_id),
                 aws_secret_access_key=resolve(s3.secret_access_key),
             )
+        return self._s3
+
+    def _checkpoints(self, tenant: str) -> CheckpointStore:
+        s3 = self.settings.s3
         names = self.settings.tenant(tenant).names
         return CheckpointStore(
-            self._s3, str(resolve(s3.bucket)), f"{s3.prefix}/{names.gsp_checkpoint_prefix}"
+            self._s3_client(), str(resolve(s3.bucket)), f"{s3.prefix}/{names.gsp_checkpoint_prefix}"
         )
 
     def _engine(self, tenant: str) -> sa.Engine:

@@ -209,3 +209,15 @@ def _agent_dbids(sim: Simulation) -> dict[str, int]:
 
 def malformed_values(sim: Simulation) -> list[bytes]:
     return [f["value"] for f in sim.ledger.tables["faults"].to_pylist() if f["kind"] == "malformed"]
+
+
+def write_empty_gca_snapshot(s3: Any, bucket: str, s3_prefix: str, tenant: str) -> None:
+    """A GCA snapshot with no configuration objects, as GCA writes it (every key then resolves to -1): GSP
+    refuses to run on raw events without one."""
+    from gim_dagster.core.gca.dimensions import KEYS_SCHEMA
+    from gim_dagster.core.gca.snapshot import Snapshot
+    from gim_dagster.core.gca.store import Marker, SnapshotStore
+
+    store = SnapshotStore(s3, bucket, f"{s3_prefix}/{TenantNames(tenant).gca_snapshot_prefix}")
+    written = store.write_snapshot(Snapshot(1, 0, Snapshot.empty().tables), KEYS_SCHEMA.empty_table(), {})
+    store.write_marker(Marker(1, 0, written))

@@ -13,10 +13,12 @@ import pytest
 from dagster import DagsterInstance, build_sensor_context, materialize
 
 from gim_dagster.core.gsp import CheckpointStore, GspState, Processor, run_microbatch
-from gim_dagster.core.gsp.microbatch import DEAD_LETTER_VALUE_BYTES
+from gim_dagster.core.gsp.microbatch import DEAD_LETTER_VALUE_BYTES, GspStopped, restart_from_raw
 from gim_dagster.core.kafka_io import read_range
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.core.sim import Roster, Simulation
+from gim_dagster.metrics.families import Reading
+from gim_dagster.metrics.live import gsp_readings
 from gim_dagster.resources import KafkaResource
 from gim_dagster.stack import S3_BUCKET
 from tests.gsp.helpers import (
@@ -27,6 +29,7 @@ from tests.gsp.helpers import (
     reconcile,
     resolver_for,
     simulated,
+    write_empty_gca_snapshot,
 )
 
 RESOLVER = resolver_for(Roster.synthetic(12, seed=1))
@@ -206,6 +209,11 @@ def test_dagster_asset_and_sensor(
         requests = sensor(build_sensor_context(instance=instance, resources=resources))
         run_keys = [r.run_key for r in requests if hasattr(r, "run_key")]
         assert run_keys == [f"{tenant}:start"]
+        # Raw events but no GCA snapshot: the run stops rather than resolve every key to -1.
+        with pytest.raises(GspStopped, match="no GCA snapshot"):
+            materialize([defs.assets[0]], partition_key=tenant, resources=resources, instance=instance)  # type: ignore[index]
+        s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", **CREDENTIALS)
+        write_empty_gca_snapshot(s3, S3_BUCKET, f"test-{unique}", tenant)
         result = materialize(
             [defs.assets[0]],
             partition_key=tenant,
@@ -266,3 +274,30 @@ def _with_headers(kafka: KafkaResource, topic: str) -> list[tuple[bytes, dict[st
             out.append((msg.value(), dict(msg.headers() or [])))
     finally:
         consumer.close()
+
+
+def test_a_lost_checkpoint_stops_the_tenant_until_an_operator_restarts_it(
+    kafka: KafkaResource, gsp_for: Callable[[str], Gsp], unique: str
+) -> None:
+    """With the checkpoint gone (bucket emptied) while facts exist, GSP used to start from empty state in
+    silence. Now it refuses, the metrics say why, and the documented restart re-derives the same facts."""
+    tenant = f"lost{unique}"
+    sim = simulated(tenant, hours=1, seed=9, agents=6)
+    produce_simulation(kafka, tenant, sim)
+    gsp = gsp_for(tenant)
+    gsp.drain(max_records=400)
+    before = gsp.facts()
+    listed = gsp.store.s3.list_objects_v2(Bucket=gsp.store.bucket, Prefix=gsp.store.prefix)
+    for obj in listed["Contents"]:
+        gsp.store.s3.delete_object(Bucket=gsp.store.bucket, Key=obj["Key"])
+
+    with pytest.raises(GspStopped, match="the checkpoint was lost") as stopped:
+        gsp.batch(400)
+    assert stopped.value.reason == "checkpoint_lost"
+    readings = gsp_readings(tenant, gsp.consumer, gsp.store, now_s=0.0)
+    assert Reading("gim_gsp_stopped", 1.0, ("checkpoint_lost",)) in readings
+
+    restart_from_raw(gsp.consumer, gsp.store, tenant)
+    gsp.drain(max_records=400)
+    assert gsp.facts() == before
+    assert not [r for r in gsp_readings(tenant, gsp.consumer, gsp.store, 0.0) if r.name == "gim_gsp_stopped"]

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 import yaml
 from dagster import DagsterInstance, Definitions, materialize
@@ -36,6 +37,7 @@ from gim_dagster.partitions import run_tags
 from gim_dagster.resources import KafkaResource, PostgresResource
 from gim_dagster.settings import Settings, load_settings
 from gim_dagster.stack import S3_ACCESS_KEY, S3_BUCKET, S3_SECRET_KEY, free_port
+from tests.gsp.helpers import write_empty_gca_snapshot
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
 Samples = dict[str, list[tuple[dict[str, str], float]]]
@@ -137,6 +139,14 @@ def served(stack: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> I
     piece = _pipeline_piece(settings, settings_file, stack)
     assets, resources = piece["assets"], piece["resources"]
     produced = _produce_traffic(resources["kafka"], good)
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=stack["GIM_S3_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id=S3_ACCESS_KEY,
+        aws_secret_access_key=S3_SECRET_KEY,
+    )
+    write_empty_gca_snapshot(s3, S3_BUCKET, f"test-{unique}", good)
     with pytest.MonkeyPatch.context() as monkeypatch:
         instance = _stack_instance(stack, monkeypatch)
         ok = materialize(

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from gim_dagster.core.gsp.context import GspConfig
 from gim_dagster.core.gsp.keys import KeyResolver
@@ -27,6 +27,51 @@ from gim_dagster.core.kafka_io import TP, ReadResult, read_range, topic_partitio
 from gim_dagster.core.naming import TenantNames
 
 LATEST = "latest.json"
+
+
+class GspStopped(RuntimeError):
+    """The tenant's GSP must not run until an operator acts (docs/operations.md, "GSP stopped").
+
+    ``reason`` is ``checkpoint_lost`` (no checkpoint, yet the facts topic holds facts: starting from empty
+    state would re-derive facts from whatever raw records retention kept and write them over good ones) or
+    ``no_gca_snapshot`` (every configuration key would resolve to -1 and be written over good keys).
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def has_records(consumer: Consumer, topics: list[str]) -> bool:
+    """Whether any partition of ``topics`` ever held a record (its end offset is past 0; a hint that is
+    exact for this question even on Tansu, conventions.md)."""
+    for tp in topic_partitions(consumer, topics):
+        _low, high = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=10, cached=False)
+        if high > 0:
+            return True
+    return False
+
+
+def stop_reason(consumer: Consumer, tenant: str, has_checkpoint: bool, has_gca_snapshot: bool) -> str | None:
+    """Why the tenant's GSP must not run now (a ``GspStopped`` reason), or None."""
+    names = TenantNames(tenant)
+    if not has_gca_snapshot and has_records(consumer, list(names.raw_topics)):
+        return "no_gca_snapshot"
+    if not has_checkpoint and has_records(consumer, [names.facts_topic]):
+        return "checkpoint_lost"
+    return None
+
+
+def restart_from_raw(consumer: Consumer, store: CheckpointStore, tenant: str) -> tuple[str, dict[TP, int]]:
+    """The documented recovery from a lost checkpoint: an explicit empty checkpoint at each raw partition's
+    first offset still kept, so GSP re-derives the facts from the raw topics (same keys: the load upserts).
+    Returns the checkpoint id and the offsets it starts from (non-zero where retention deleted records)."""
+    offsets = {}
+    for tp in topic_partitions(consumer, TenantNames(tenant).raw_topics):
+        low, _high = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=10, cached=False)
+        offsets[tp] = max(low, 0)
+    state = GspState(tenant, offsets=offsets)
+    return store.save(state), offsets
 
 
 @dataclass(frozen=True)
@@ -129,7 +174,15 @@ def run_microbatch(
     timings: dict[str, float] = {}
     t0 = tick()
     state, _ = store.load()
-    state = state or GspState(tenant)
+    if state is None:
+        if stop_reason(consumer, tenant, has_checkpoint=False, has_gca_snapshot=True) is not None:
+            raise GspStopped(
+                "checkpoint_lost",
+                f"{tenant}: no GSP checkpoint under s3://{store.bucket}/{store.prefix}/ but "
+                f"{TenantNames(tenant).facts_topic} holds facts: the checkpoint was lost. GSP stops rather "
+                f"than start from empty state; see docs/operations.md (`gim gsp restart --tenant {tenant}`)",
+            )
+        state = GspState(tenant)
     read = read_range(consumer, start_positions(consumer, tenant, state), max_records)
     t1 = tick()
     output = Processor(state, config, resolver).process(
