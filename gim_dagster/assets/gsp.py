@@ -30,7 +30,7 @@ from dagster_aws.s3 import S3Resource
 from gim_dagster.core.gca.store import SnapshotStore
 from gim_dagster.core.gsp import CheckpointStore, GspConfig, KeyResolver, run_microbatch
 from gim_dagster.core.gsp.gca_keys import resolver_from_gca
-from gim_dagster.core.gsp.microbatch import GspStopped, stop_reason
+from gim_dagster.core.gsp.microbatch import ensure_may_run
 from gim_dagster.core.kafka_io import has_new_records, topic_partitions
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.partitions import run_tags, tenant_partitions
@@ -64,13 +64,8 @@ def key_resolver(store: SnapshotStore, consumer: Consumer, tenant: str) -> KeyRe
     its bucket) GSP stops while there are raw events: every key would resolve to -1 (unknown)."""
     marker = store.read_marker()
     if marker is None:
-        if stop_reason(consumer, tenant, has_checkpoint=True, has_gca_snapshot=False) is not None:
-            raise GspStopped(
-                "no_gca_snapshot",
-                f"{tenant}: no GCA snapshot under s3://{store.bucket}/{store.root}/: GSP stops rather than "
-                f"resolve every configuration key to -1; materialize gca_snapshot for {tenant} "
-                "(docs/operations.md)",
-            )
+        where = f"s3://{store.bucket}/{store.root}/"
+        ensure_may_run(consumer, tenant, where, has_checkpoint=True, has_gca_snapshot=False)
         return KeyResolver()
     return resolver_from_gca(store.read_snapshot(marker).tables, store.read_dimension_keys(marker))
 

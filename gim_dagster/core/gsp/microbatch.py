@@ -62,6 +62,26 @@ def stop_reason(consumer: Consumer, tenant: str, has_checkpoint: bool, has_gca_s
     return None
 
 
+_STOPPED = {
+    "checkpoint_lost": "no GSP checkpoint under {where} but {facts} holds facts: the checkpoint was lost. "
+    "GSP stops rather than start from empty state (`gim gsp restart --tenant {tenant}`, docs/operations.md)",
+    "no_gca_snapshot": "no GCA snapshot under {where}: GSP stops rather than resolve every configuration key "
+    "to -1; materialize gca_snapshot for {tenant} (docs/operations.md)",
+}
+
+
+def ensure_may_run(
+    consumer: Consumer, tenant: str, where: str, *, has_checkpoint: bool, has_gca_snapshot: bool
+) -> None:
+    """Raise ``GspStopped`` (naming ``where``, the S3 prefix that is missing) if the tenant must not run."""
+    reason = stop_reason(consumer, tenant, has_checkpoint, has_gca_snapshot)
+    if reason is not None:
+        facts = TenantNames(tenant).facts_topic
+        raise GspStopped(
+            reason, f"{tenant}: " + _STOPPED[reason].format(where=where, facts=facts, tenant=tenant)
+        )
+
+
 def restart_from_raw(consumer: Consumer, store: CheckpointStore, tenant: str) -> tuple[str, dict[TP, int]]:
     """The documented recovery from a lost checkpoint: an explicit empty checkpoint at each raw partition's
     first offset still kept, so GSP re-derives the facts from the raw topics (same keys: the load upserts).
@@ -175,13 +195,8 @@ def run_microbatch(
     t0 = tick()
     state, _ = store.load()
     if state is None:
-        if stop_reason(consumer, tenant, has_checkpoint=False, has_gca_snapshot=True) is not None:
-            raise GspStopped(
-                "checkpoint_lost",
-                f"{tenant}: no GSP checkpoint under s3://{store.bucket}/{store.prefix}/ but "
-                f"{TenantNames(tenant).facts_topic} holds facts: the checkpoint was lost. GSP stops rather "
-                f"than start from empty state; see docs/operations.md (`gim gsp restart --tenant {tenant}`)",
-            )
+        where = f"s3://{store.bucket}/{store.prefix}/"
+        ensure_may_run(consumer, tenant, where, has_checkpoint=False, has_gca_snapshot=True)
         state = GspState(tenant)
     read = read_range(consumer, start_positions(consumer, tenant, state), max_records)
     t1 = tick()
