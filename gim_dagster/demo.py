@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -38,6 +39,8 @@ from dagster import (
     MetadataValue,
     materialize,
 )
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from gim_dagster.core.configdb.roster import load_roster
 from gim_dagster.core.configdb.schema import create_schema
@@ -59,6 +62,15 @@ from gim_dagster.settings import Settings, load_settings, resolve, settings_path
 from gim_dagster.stack import LocalStack, MetricsEndpoints
 
 Say = Callable[[str], None]
+PIPELINE: tuple[tuple[str, str, bool, dict[str, Any] | None], ...] = (
+    ("gca_snapshot", "gca", False, None),
+    # The window just simulated is complete: release what GSP holds back for late events.
+    ("gsp_microbatch", "gsp", True, {"idle_flush_seconds": 0}),
+    ("infomart_load", "load", True, None),
+    ("infomart_maintenance", "maintenance", False, None),
+    ("gim_export", "export", False, {"max_folders": 100}),
+)
+"""Asset, stage tag, repeat until drained, run config: the order the demo materializes per tenant."""
 MAX_ROUNDS = 200
 NEXT_WINDOW_GAP_S = 600
 FIRST_WINDOWS = 4
@@ -108,12 +120,27 @@ class TenantSummary:
         )
 
 
+STEPS = ("configure", "simulate", *(asset for asset, _stage, _repeat, _config in PIPELINE))
+"""What the progress display counts per tenant."""
+
+
 class Demo:
-    def __init__(self, options: DemoOptions, say: Say) -> None:
+    def __init__(self, options: DemoOptions, say: Say, console: Console | None = None) -> None:
+        """``console``: show a progress bar per tenant there (``say`` lines print above it)."""
         self.options = options
-        self.say = say
         self.stack = LocalStack(state_dir())
         self.home = self.stack.state_dir / "demo"
+        self.event_log = self.home / "dagster-events.log"
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=console is None,
+        )
+        self.say = say if console is None else lambda text: self.progress.console.print(text, highlight=False)
+        self.tasks: dict[str, TaskID] = {}
 
     def run(self, metrics: MetricsEndpoints | None = None) -> list[TenantSummary]:
         env = self.stack.up(metrics)
@@ -123,12 +150,24 @@ class Demo:
         state = self._state(settings)
         for tenant in settings.tenant_names:
             self._check_window(tenant, state["tenants"].get(tenant))
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.say(f"Dagster's event log of the demo's runs: {self.event_log}")
         defs = build_definitions(settings_file)
         instance = DagsterInstance.get()
         summaries = []
-        for number, tenant in enumerate(settings.tenant_names):
-            summaries.append(self._tenant(settings, settings_file, defs, instance, state, tenant, number))
+        with self.progress:
+            for tenant in settings.tenant_names:
+                self.tasks[tenant] = self.progress.add_task(
+                    f"{tenant}: waiting", total=len(STEPS), start=False
+                )
+            for number, tenant in enumerate(settings.tenant_names):
+                summaries.append(self._tenant(settings, settings_file, defs, instance, state, tenant, number))
         return summaries
+
+    def _step(self, tenant: str, step: str, done: bool = False) -> None:
+        """Show what the tenant is doing now; ``done`` counts the step."""
+        self.progress.start_task(self.tasks[tenant])  # its clock runs from its first step
+        self.progress.update(self.tasks[tenant], description=f"{tenant}: {step}", advance=1 if done else 0)
 
     def _check_window(self, tenant: str, tstate: dict[str, Any] | None) -> None:
         """Refuse, before anything is touched, a window that would reach into the future: GSP dead-letters
@@ -208,7 +247,9 @@ class Demo:
             self.say(f"{tenant}: resuming the window of run {journal['run']}, interrupted before it finished")
         run_no, options = journal["run"], DemoOptions(**journal["options"])
         configdb = postgres.configdb_engine(tenant)
+        self._step(tenant, "configure")
         self._configure(configdb, tenant, run_no, options.seed * 100 + number, options.agents)
+        self._step(tenant, "simulate", done=True)
 
         start = datetime.fromisoformat(journal["start"])
         params = TrafficParams(
@@ -233,6 +274,7 @@ class Demo:
             self._save_state(state)
         produced = self._produce(kafka, names, sim.records, journal["raw_offsets"])
         sim.ledger.write(self.home / tenant / f"run-{run_no:03d}")
+        self._step(tenant, "simulated", done=True)
 
         runs = self._pipeline(defs, instance, tenant)
         tstate["runs"] = run_no
@@ -309,20 +351,15 @@ class Demo:
     def _pipeline(self, defs: Definitions, instance: DagsterInstance, tenant: str) -> dict[str, int]:
         """Materialize each stage through the instance; repeat the Kafka-driven ones until drained."""
         runs: dict[str, int] = {}
-        for asset, stage, repeat, config in (
-            ("gca_snapshot", "gca", False, None),
-            # The window just simulated is complete: release what GSP holds back for late events.
-            ("gsp_microbatch", "gsp", True, {"idle_flush_seconds": 0}),
-            ("infomart_load", "load", True, None),
-            ("infomart_maintenance", "maintenance", False, None),
-            ("gim_export", "export", False, {"max_folders": 100}),
-        ):
+        for asset, stage, repeat, config in PIPELINE:
             assets_def = defs.resolve_assets_def(asset)
             for _ in range(MAX_ROUNDS if repeat else 1):
-                metadata = _materialize(assets_def, instance, tenant, stage, config)
+                self._step(tenant, f"{asset} (run {runs.get(asset, 0) + 1})")
+                metadata = _materialize(assets_def, instance, tenant, stage, config, self.event_log)
                 runs[asset] = runs.get(asset, 0) + 1
                 if not repeat or metadata.get("drained", True):
                     break
+            self._step(tenant, asset, done=True)
             self.say(f"{tenant}: {asset} ({runs[asset]} run{'s' if runs[asset] > 1 else ''})")
         return runs
 
@@ -353,20 +390,50 @@ class Demo:
 
 
 def _materialize(
-    assets_def: AssetsDefinition, instance: DagsterInstance, tenant: str, stage: str, config: dict | None
+    assets_def: AssetsDefinition,
+    instance: DagsterInstance,
+    tenant: str,
+    stage: str,
+    config: dict | None,
+    event_log: Path,
 ) -> dict[str, Any]:
+    """One run of the asset for the tenant; its event log goes to ``event_log``, only warnings and errors to
+    the terminal (the UI shows every run in full)."""
     name = assets_def.key.to_user_string()
-    run_config = {"ops": {name: {"config": config}}} if config else None
-    result = materialize(
-        [assets_def],
-        instance=instance,
-        partition_key=tenant,
-        tags=run_tags(tenant, stage),
-        run_config=run_config,
-        raise_on_error=True,
-    )
+    run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    if config:
+        run_config["ops"] = {name: {"config": config}}
+    try:
+        result = materialize(
+            [assets_def],
+            instance=instance,
+            partition_key=tenant,
+            tags=run_tags(tenant, stage),
+            run_config=run_config,
+            raise_on_error=False,
+        )
+    finally:
+        _append_event_log(instance, event_log)
+    if not result.success:
+        raise DemoError(f"{tenant}: the {name} run {result.run_id} failed; its events are in {event_log}")
     events = result.asset_materializations_for_node(name)
     return {k: v.value for k, v in events[0].metadata.items()} if events else {}
+
+
+def _append_event_log(instance: DagsterInstance, event_log: Path) -> None:
+    """Append the newest run's event log to ``event_log``, one line per event, as Dagster's console would."""
+    runs = instance.get_runs(limit=1)
+    if not runs:
+        return
+    run_id = runs[0].run_id
+    lines = []
+    for entry in instance.all_logs(run_id):
+        when = datetime.fromtimestamp(entry.timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        kind = entry.dagster_event.event_type_value if entry.dagster_event else "LOG"
+        level = logging.getLevelName(entry.level)
+        lines.append(f"{when} - {level} - {run_id} - {entry.step_key or '-'} - {kind} - {entry.message}\n")
+    with event_log.open("a", encoding="utf-8") as out:
+        out.writelines(lines)
 
 
 def _record_reconciliation(instance: DagsterInstance, tenant: str, result: Reconciliation) -> None:
