@@ -14,9 +14,11 @@ from rich.table import Table
 from gim_dagster import __version__
 from gim_dagster.commands import configdb as configdb_commands
 from gim_dagster.commands import export as export_commands
+from gim_dagster.commands import gsp as gsp_commands
 from gim_dagster.commands import infomart as infomart_commands
 from gim_dagster.commands import metrics as metrics_commands
 from gim_dagster.commands import simulate_config, simulate_traffic
+from gim_dagster.commands.checks import AT_LEAST_ONE, NOT_NEGATIVE, PORT, number
 from gim_dagster.commands.output import console, fail
 from gim_dagster.core.export.importer import ImportRefused
 from gim_dagster.settings import SettingsError, apply_stack_env, load_settings, settings_path, state_dir
@@ -44,6 +46,7 @@ configdb_app = typer.Typer(help="The tenants' Configuration Databases.", no_args
 configdb_app.command("init")(configdb_commands.configdb_init)
 app.add_typer(configdb_app, name="configdb")
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(gsp_commands.app, name="gsp")
 
 # Errors that mean "bad input or environment", not a bug: printed as one line, exit code 2.
 USER_ERRORS: tuple[type[Exception], ...] = (SettingsError, StackError, ImportRefused)
@@ -151,9 +154,16 @@ def _print_status(stack: LocalStack) -> bool:
 
 @app.command()
 def demo(
-    hours: Annotated[float, typer.Option(help="Simulated hours of traffic per tenant and run.")] = 3.0,
-    agents: Annotated[int, typer.Option(help="Agents per tenant (first run).")] = 16,
-    calls_per_hour: Annotated[float, typer.Option(help="Inbound calls per hour.")] = 90.0,
+    hours: Annotated[
+        float,
+        typer.Option(
+            help="Simulated hours of traffic per tenant and run.", callback=number(gt=0, le=24 * 31)
+        ),
+    ] = 3.0,
+    agents: Annotated[int, typer.Option(help="Agents per tenant (first run).", callback=AT_LEAST_ONE)] = 16,
+    calls_per_hour: Annotated[
+        float, typer.Option(help="Inbound calls per hour.", callback=NOT_NEGATIVE)
+    ] = 90.0,
     seed: Annotated[int, typer.Option(help="Random seed of configuration and traffic.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     metrics: MetricsOption = True,
@@ -163,12 +173,16 @@ def demo(
     import json
     import time
 
-    from gim_dagster.demo import Demo, DemoOptions
+    load_settings()  # the file and the environment values it names are checked before the stack is touched
+    from gim_dagster.demo import Demo, DemoError, DemoOptions
 
     options = DemoOptions(hours=hours, agents=agents, calls_per_hour=calls_per_hour, seed=seed)
     began = time.perf_counter()
-    demo_run = Demo(options, say=lambda text: console.print(text, highlight=False))
-    summaries = demo_run.run(metrics_endpoints(metrics))
+    demo_run = Demo(options, say=lambda text: console.print(text, highlight=False), console=console)
+    try:
+        summaries = demo_run.run(metrics_endpoints(metrics))
+    except DemoError as exc:
+        raise fail(str(exc)) from None
     elapsed = time.perf_counter() - began
     ok = all(s.ok for s in summaries)
     if as_json:
@@ -227,11 +241,12 @@ def _mark(good: bool, text: str) -> str:
 
 @app.command()
 def dev(
-    port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
+    port: Annotated[int, typer.Option(help="Port of the Dagster UI.", callback=PORT)] = 3000,
     host: Annotated[str, typer.Option(help="Address the Dagster UI listens on.")] = "127.0.0.1",
     metrics: MetricsOption = True,
 ) -> None:
     """Bring the stack up and run `dagster dev` against it (UI at http://127.0.0.1:3000)."""
+    load_settings()  # what `dagster dev` will load: checked before the stack is touched
     stack = LocalStack(state_dir())
     try:
         with console.status("starting the local stack…"):

@@ -143,13 +143,14 @@ class Demo:
         self.tasks: dict[str, TaskID] = {}
 
     def run(self, metrics: MetricsEndpoints | None = None) -> list[TenantSummary]:
+        settings_file = str(settings_path().resolve())
+        saved = self._saved_state()
+        for tenant in load_settings(settings_file).tenant_names:  # before anything is started or touched
+            self._check_window(tenant, saved.get("tenants", {}).get(tenant))
         env = self.stack.up(metrics)
         os.environ.update(env)  # the resources' EnvVar settings read the stack that is up now
-        settings_file = str(settings_path().resolve())
         settings = load_settings(settings_file)
         state = self._state(settings)
-        for tenant in settings.tenant_names:
-            self._check_window(tenant, state["tenants"].get(tenant))
         self.home.mkdir(parents=True, exist_ok=True)
         self.say(f"Dagster's event log of the demo's runs: {self.event_log}")
         defs = build_definitions(settings_file)
@@ -188,6 +189,13 @@ class Demo:
             )
 
     # ---- state ---------------------------------------------------------------------------------------
+    def _saved_state(self) -> dict[str, Any]:
+        """The state of the last demo, if its broker and S3 still run (else the demo starts afresh)."""
+        file = self.home / "state.json"
+        saved = json.loads(file.read_text()) if file.exists() else {}
+        running = {s.name: [s.pid] for s in self.stack.status() if s.name in ("kafka", "s3")}
+        return saved if saved.get("services") == running else {}
+
     def _state(self, settings: Settings) -> dict[str, Any]:
         file = self.home / "state.json"
         services = {s.name: [s.pid] for s in self.stack.status() if s.name in ("kafka", "s3")}
@@ -230,7 +238,7 @@ class Demo:
     ) -> TenantSummary:
         names = TenantNames(tenant)
         postgres = PostgresResource(settings_file=settings_file)
-        kafka = KafkaResource(bootstrap_servers=str(resolve(settings.kafka.bootstrap_servers)))
+        kafka = KafkaResource.from_settings(settings.kafka)
         tstate = state["tenants"].setdefault(
             tenant, {"runs": 0, "next_start": _first_start(self.options.hours).isoformat()}
         )

@@ -4,6 +4,11 @@ Any string value may instead be ``{env: NAME}``: it is read from the environment
 used, so secrets never sit in the file. A wrong file raises ``SettingsError`` with a one-line message that
 names the field and the line, e.g. ``gim.yaml:12: tenants[1].name: invalid tenant name 'Acme'…``.
 
+Typed string values (database URLs, the broker list, the S3 endpoint, …) are checked the same way whether
+they are written in the file or come from the environment: a set variable is checked when the file is loaded
+(``gim.yaml:17: postgres.server_url: environment variable GIM_PG_SERVER_URL: not a database URL …``), and
+again when it is read. An unset variable is an error only when its value is used.
+
 This module and ``resources/`` are the only places that read ``os.environ``.
 """
 
@@ -11,12 +16,22 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from gim_dagster.core.infomart.partitions import Period
 from gim_dagster.core.naming import TenantNames, check_tenant_name
@@ -51,11 +66,96 @@ def resolve(value: Value | None) -> str | None:
     return value.resolve() if isinstance(value, EnvRef) else value
 
 
+# ---- checks of typed string values: the same for a literal in the file and a value from the environment ---
+# Each takes the text and returns it, or raises ValueError with a short reason (never echoing a secret).
+
+Check = Callable[[str], str]
+DSN_EXAMPLE = "postgresql+psycopg://user:password@host:5432/database"
+BROKER_RE = re.compile(r"(?:[A-Za-z_]+://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(?P<port>[0-9]+))?")
+
+
+def check_database_url(value: str) -> str:
+    """A SQLAlchemy URL of a PostgreSQL database (messages never show the value: it may hold a password)."""
+    import sqlalchemy as sa
+
+    try:
+        url = sa.make_url(value)
+    except (sa.exc.ArgumentError, ValueError):
+        raise ValueError(f"not a database URL (expected {DSN_EXAMPLE})") from None
+    if url.get_backend_name() != "postgresql":
+        raise ValueError(f"not a PostgreSQL URL (expected {DSN_EXAMPLE})")
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise ValueError(f"port {url.port} is out of range 1-65535")
+    try:
+        url.get_dialect()
+    except sa.exc.NoSuchModuleError:
+        raise ValueError(f"unknown PostgreSQL driver {url.drivername!r} (use postgresql+psycopg)") from None
+    return value
+
+
+def check_server_url(value: str) -> str:
+    """``postgres.server_url``: a database URL, or empty for "not set" (an error only once a DSN needs it)."""
+    return value if value == "" else check_database_url(value)
+
+
+def check_bootstrap_servers(value: str) -> str:
+    """A Kafka broker list: ``host[:port]`` entries, comma-separated, each optionally ``PROTOCOL://``."""
+    entries = [entry.strip() for entry in value.split(",")]
+    if not any(entries):
+        raise ValueError("no brokers (expected host:port[,host:port…])")
+    for entry in entries:
+        match = BROKER_RE.fullmatch(entry)
+        if match is None:
+            raise ValueError(f"{entry!r} is not a broker address (expected host:port[,host:port…])")
+        if match["port"] is not None and not 1 <= int(match["port"]) <= 65535:
+            raise ValueError(f"broker {entry!r}: port out of range 1-65535")
+    return value
+
+
+def check_endpoint_url(value: str) -> str:
+    """An http(s) URL with a host, e.g. ``http://127.0.0.1:9000`` (moto, MinIO)."""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 -- raises ValueError when out of range or not a number
+    except ValueError:
+        raise ValueError(f"{value!r} has an invalid port") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", value):
+        raise ValueError(f"{value!r} is not an http(s) URL (expected e.g. http://127.0.0.1:9000)")
+    return value
+
+
+def check_encoding(value: str) -> str:
+    """A text encoding Python knows (``utf-8``, ``cp1252``, …)."""
+    import codecs
+
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise ValueError(f"unknown encoding {value!r}") from None
+    return value
+
+
+def check_name(value: str) -> str:
+    """A non-empty name without blanks or slashes (S3 bucket, region)."""
+    if not value or re.search(r"[\s/]", value):
+        raise ValueError(f"{value!r} is not a valid name (non-empty, no spaces or '/')")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # Field name -> check of its string value (literal here; from the environment in ``check_environment``).
+    value_checks: ClassVar[dict[str, Check]] = {}
+
+    @field_validator("*")
+    @classmethod
+    def _check_literal(cls, value: Any, info: ValidationInfo) -> Any:
+        check = cls.value_checks.get(info.field_name or "")
+        return check(value) if check is not None and isinstance(value, str) else value
 
 
 class KafkaSettings(_Strict):
+    value_checks: ClassVar[dict[str, Check]] = {"bootstrap_servers": check_bootstrap_servers}
     bootstrap_servers: Value = EnvRef(env="GIM_KAFKA_BOOTSTRAP_SERVERS")
     topic_partitions: Annotated[int, Field(ge=1, le=1024)] = 1
     replication_factor: Annotated[int, Field(ge=1, le=16)] = 1
@@ -67,6 +167,11 @@ class KafkaSettings(_Strict):
 
 
 class S3Settings(_Strict):
+    value_checks: ClassVar[dict[str, Check]] = {
+        "bucket": check_name,
+        "endpoint_url": check_endpoint_url,
+        "region_name": check_name,
+    }
     bucket: Value = EnvRef(env="GIM_S3_BUCKET")
     prefix: str = "gim"
     endpoint_url: Value | None = EnvRef(env="GIM_S3_ENDPOINT_URL")
@@ -74,10 +179,23 @@ class S3Settings(_Strict):
     access_key_id: Value | None = EnvRef(env="AWS_ACCESS_KEY_ID")
     secret_access_key: Value | None = EnvRef(env="AWS_SECRET_ACCESS_KEY")
 
+    def client(self) -> Any:
+        """A boto3 S3 client with these settings (for code outside Dagster; assets use the S3 resource)."""
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=resolve(self.endpoint_url),
+            region_name=resolve(self.region_name),
+            aws_access_key_id=resolve(self.access_key_id),
+            aws_secret_access_key=resolve(self.secret_access_key),
+        )
+
 
 class PostgresSettings(_Strict):
     """Where tenant databases live when a tenant names no DSN of its own (the local stack's case)."""
 
+    value_checks: ClassVar[dict[str, Check]] = {"server_url": check_server_url}
     server_url: Value | None = EnvRef(env="GIM_PG_SERVER_URL")
     create_databases: bool = True
     pool_size: Annotated[int, Field(ge=1, le=100)] = 5
@@ -104,13 +222,7 @@ class ExportSettings(_Strict):
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, value: str) -> str:
-        import codecs
-
-        try:
-            codecs.lookup(value)
-        except LookupError as exc:
-            raise ValueError(f"unknown encoding {value!r}") from exc
-        return value
+        return check_encoding(value)
 
     @model_validator(mode="after")
     def _local_needs_dir(self) -> ExportSettings:
@@ -136,6 +248,10 @@ class TenantDefaults(_Strict):
 
 
 class TenantSettings(_Strict):
+    value_checks: ClassVar[dict[str, Check]] = {
+        "configdb_dsn": check_database_url,
+        "infomart_dsn": check_database_url,
+    }
     name: str
     configdb_dsn: Value | None = None
     infomart_dsn: Value | None = None
@@ -217,20 +333,64 @@ class ResolvedTenant:
         self._postgres = settings.postgres
 
     def configdb_dsn(self) -> str:
-        return self._dsn(self.settings.configdb_dsn, self.names.configdb_name)
+        return self._dsn(self.settings.configdb_dsn, self.names.configdb_name, "configdb_dsn")
 
     def infomart_dsn(self) -> str:
-        return self._dsn(self.settings.infomart_dsn, self.names.infomart_name)
+        return self._dsn(self.settings.infomart_dsn, self.names.infomart_name, "infomart_dsn")
 
-    def _dsn(self, explicit: Value | None, database: str) -> str:
+    def _dsn(self, explicit: Value | None, database: str, field: str) -> str:
         if explicit is not None:
-            return str(resolve(explicit))
-        server = resolve(self._postgres.server_url)
+            return resolve_checked(explicit, check_database_url, f"tenant {self.name!r} {field}")
+        server = resolve_checked(self._postgres.server_url, check_server_url, "postgres.server_url")
         if not server:
             raise SettingsError(f"tenant {self.name!r} names no DSN and postgres.server_url is not set")
         import sqlalchemy as sa
 
         return sa.make_url(server).set(database=database).render_as_string(hide_password=False)
+
+
+def resolve_checked(value: Value | None, check: Check, field: str) -> str:
+    """``resolve`` a value whose check passed when the file was loaded, checking it again if it is read from
+    the environment now (the variable may have changed since)."""
+    if not isinstance(value, EnvRef):
+        return value or ""
+    text = value.resolve()
+    try:
+        return check(text)
+    except ValueError as exc:
+        raise SettingsError(f"{field}: environment variable {value.env}: {exc}") from None
+
+
+def _env_refs(model: BaseModel, loc: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], EnvRef, Check]]:
+    """Every checked ``{env: NAME}`` value of the settings (also the defaults), with its location."""
+    checks = model.value_checks if isinstance(model, _Strict) else {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        items = enumerate(value) if isinstance(value, list) else [(None, value)]
+        for index, item in items:
+            where = (*loc, name) if index is None else (*loc, name, index)
+            if isinstance(item, EnvRef):
+                if name in checks:
+                    yield where, item, checks[name]
+            elif isinstance(item, BaseModel):
+                yield from _env_refs(item, where)
+
+
+def check_environment(settings: Settings, source: str, lines: dict[tuple[Any, ...], int]) -> None:
+    """Check every value the settings read from a set environment variable as if it were in the file."""
+    for loc, ref, check in _env_refs(settings, ()):
+        value = os.environ.get(ref.env)
+        if value is None:
+            continue  # unset: an error naming it when the value is used
+        try:
+            check(value)
+        except ValueError as exc:
+            where = (
+                f"{source}:{lines[loc]}: {_field_name(loc)}"
+                if loc in lines
+                else f"{source}: {_field_name(loc)} (default)"
+            )
+            raise SettingsError(f"{where}: environment variable {ref.env}: {exc}") from None
 
 
 # ---- loading with line numbers ----------------------------------------------------------------------------
@@ -272,8 +432,11 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return name or "(top level)"
 
 
-def parse_settings(text: str, source: str = "<settings>") -> Settings:
-    """Parse and validate settings text; raise ``SettingsError`` naming the field and line."""
+def parse_settings(text: str, source: str = "<settings>", *, environment: bool = True) -> Settings:
+    """Parse and validate settings text; raise ``SettingsError`` naming the field and line.
+
+    With ``environment``, values from environment variables that are set are checked too.
+    """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -288,13 +451,16 @@ def parse_settings(text: str, source: str = "<settings>") -> Settings:
     if not isinstance(data, dict):
         raise SettingsError(f"{source}:1: the settings file must be a mapping with a 'tenants' list")
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
         message = err["msg"].removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise SettingsError(f"{source}:{_line_of(loc, lines)}: {_field_name(loc)}: {message}{more}") from None
+    if environment:
+        check_environment(settings, source, lines)
+    return settings
 
 
 def settings_path(explicit: str | Path | None = None) -> Path:

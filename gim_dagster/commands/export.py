@@ -9,9 +9,11 @@ import sqlalchemy as sa
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from gim_dagster.commands.checks import text
 from gim_dagster.commands.output import fail
 from gim_dagster.core.export.importer import ImportRefused, import_exports, open_source, scratch_dir
 from gim_dagster.core.export.target_schema import DIALECTS, target_schema_sql
+from gim_dagster.settings import check_encoding, check_endpoint_url
 
 export_app = typer.Typer(help="The Info Mart export (Job_ExportGIM): target schema.", no_args_is_help=True)
 
@@ -37,9 +39,14 @@ def import_command(
     target: Annotated[
         str, typer.Option(help="Target database URL (SQLAlchemy, e.g. postgresql+psycopg://…).")
     ],
-    encoding: Annotated[str, typer.Option(help="Encoding of the exported CSV files.")] = "utf-8",
+    encoding: Annotated[
+        str, typer.Option(help="Encoding of the exported CSV files.", callback=text(check_encoding))
+    ] = "utf-8",
     endpoint_url: Annotated[
-        str | None, typer.Option(help="S3 endpoint (MinIO, moto).", envvar="GIM_S3_ENDPOINT_URL")
+        str | None,
+        typer.Option(
+            help="S3 endpoint (MinIO, moto).", envvar="GIM_S3_ENDPOINT_URL", callback=text(check_endpoint_url)
+        ),
     ] = None,
 ) -> None:
     """Apply export folders to a target database, in name order; a second run is a no-op.

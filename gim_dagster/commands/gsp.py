@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import boto3
 import typer
 
 from gim_dagster.commands.output import console, fail
@@ -18,25 +17,8 @@ app = typer.Typer(help="The tenants' GSP (stream processor): recovery.", no_args
 
 def checkpoint_store(settings: Settings, tenant: str) -> CheckpointStore:
     s3 = settings.s3
-    client = boto3.client(
-        "s3",
-        endpoint_url=resolve(s3.endpoint_url),
-        region_name=resolve(s3.region_name),
-        aws_access_key_id=resolve(s3.access_key_id),
-        aws_secret_access_key=resolve(s3.secret_access_key),
-    )
     prefix = f"{s3.prefix}/{settings.tenant(tenant).names.gsp_checkpoint_prefix}"
-    return CheckpointStore(client, str(resolve(s3.bucket)), prefix)
-
-
-def kafka(settings: Settings) -> KafkaResource:
-    k = settings.kafka
-    return KafkaResource(
-        bootstrap_servers=str(resolve(k.bootstrap_servers)),
-        client_config=k.client,
-        sasl_username=resolve(k.sasl_username),
-        sasl_password=resolve(k.sasl_password),
-    )
+    return CheckpointStore(s3.client(), str(resolve(s3.bucket)), prefix)
 
 
 @app.command()
@@ -60,7 +42,7 @@ def restart(
             f"{tenant}: would write an empty GSP checkpoint at the raw topics' first offsets; --yes does"
         )
         return
-    consumer = kafka(settings).consumer()
+    consumer = KafkaResource.from_settings(settings.kafka).consumer()
     try:
         checkpoint_id, offsets = restart_from_raw(consumer, store, tenant)
     finally:

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from gim_dagster.commands.checks import PORT, number
 from gim_dagster.commands.output import fail
 from gim_dagster.settings import load_settings
 
@@ -22,12 +23,12 @@ def serve(
     ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 in a container).")] = "127.0.0.1",
     gsp_port: Annotated[
-        int | None, typer.Option(help="GSP endpoint port (default: metrics.gsp_port, 9249).")
+        int | None, typer.Option(help="GSP endpoint port (default: metrics.gsp_port, 9249).", callback=PORT)
     ] = None,
     gim_port: Annotated[
-        int | None, typer.Option(help="GIM endpoint port (default: metrics.gim_port, 8249).")
+        int | None, typer.Option(help="GIM endpoint port (default: metrics.gim_port, 8249).", callback=PORT)
     ] = None,
-    interval: Annotated[float, typer.Option(min=1.0, help="Seconds between refreshes.")] = 15.0,
+    interval: Annotated[float, typer.Option(help="Seconds between refreshes.", callback=number(ge=1))] = 15.0,
 ) -> None:
     """Serve Prometheus metrics of every tenant until stopped (SIGTERM or Ctrl-C).
 

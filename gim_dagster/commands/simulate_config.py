@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from gim_dagster.commands.checks import AT_LEAST_ONE
 from gim_dagster.commands.configdb import configdb_engine
 from gim_dagster.commands.output import fail
 from gim_dagster.core.configdb.schema import create_schema
@@ -16,15 +17,19 @@ from gim_dagster.settings import SettingsError
 
 def simulate_config(
     tenant: Annotated[str, typer.Option(help="Tenant (as listed in the settings file).")],
-    agents: Annotated[int, typer.Option(help="Number of agents.")] = 50,
-    groups: Annotated[int, typer.Option(help="Number of agent groups.")] = 4,
-    skills: Annotated[int, typer.Option(help="Number of skills (one queue each).")] = 5,
+    agents: Annotated[int, typer.Option(help="Number of agents.", callback=AT_LEAST_ONE)] = 50,
+    groups: Annotated[int, typer.Option(help="Number of agent groups.", callback=AT_LEAST_ONE)] = 4,
+    skills: Annotated[
+        int, typer.Option(help="Number of skills (one queue each).", callback=AT_LEAST_ONE)
+    ] = 5,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same contact centre.")] = 0,
     mutate: Annotated[
         bool,
         typer.Option("--mutate", help="Change the seeded centre instead (hire, leave, move, skill, rename)."),
     ] = False,
-    changes: Annotated[int, typer.Option(help="With --mutate: how many changes to apply.")] = 5,
+    changes: Annotated[
+        int, typer.Option(help="With --mutate: how many changes to apply.", callback=AT_LEAST_ONE)
+    ] = 5,
 ) -> None:
     """Fill the tenant's Configuration DB with a realistic, deterministic contact centre, or change it."""
     try:

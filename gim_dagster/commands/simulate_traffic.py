@@ -10,10 +10,12 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from gim_dagster.commands.checks import AT_LEAST_ONE, NOT_NEGATIVE, PROBABILITY, number, text
 from gim_dagster.commands.output import console, fail
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.core.sim import Roster, TrafficParams, simulate
 from gim_dagster.core.sim.sinks import paced, produce, write_file
+from gim_dagster.settings import check_bootstrap_servers
 
 
 def _parse_start(text: str) -> datetime:
@@ -40,19 +42,37 @@ def _configured_roster(tenant: str) -> Roster:
 def traffic(
     tenant: Annotated[str, typer.Option(help="Tenant name.")],
     start: Annotated[str, typer.Option(help="Start of the window, ISO 8601 (UTC if no offset).")],
-    hours: Annotated[float, typer.Option(help="Length of the window in hours.")] = 24.0,
-    calls_per_hour: Annotated[float, typer.Option(help="Inbound calls per hour (daily average).")] = 0.0,
-    chats_per_hour: Annotated[float, typer.Option(help="Chats per hour (daily average).")] = 0.0,
-    emails_per_hour: Annotated[float, typer.Option(help="Emails per hour (daily average).")] = 0.0,
+    hours: Annotated[
+        float, typer.Option(help="Length of the window in hours.", callback=number(gt=0, le=24 * 31))
+    ] = 24.0,
+    calls_per_hour: Annotated[
+        float, typer.Option(help="Inbound calls per hour (daily average).", callback=NOT_NEGATIVE)
+    ] = 0.0,
+    chats_per_hour: Annotated[
+        float, typer.Option(help="Chats per hour (daily average).", callback=NOT_NEGATIVE)
+    ] = 0.0,
+    emails_per_hour: Annotated[
+        float, typer.Option(help="Emails per hour (daily average).", callback=NOT_NEGATIVE)
+    ] = 0.0,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same records.")] = 0,
-    duplicates: Annotated[float, typer.Option(help="Probability that an event is delivered twice.")] = 0.0,
-    late: Annotated[float, typer.Option(help="Probability that an event is delivered late.")] = 0.0,
-    late_window: Annotated[int, typer.Option(help="Bound of lateness and duplicate delay, seconds.")] = 60,
-    malformed: Annotated[float, typer.Option(help="Probability of a malformed record after an event.")] = 0.0,
+    duplicates: Annotated[
+        float, typer.Option(help="Probability that an event is delivered twice.", callback=PROBABILITY)
+    ] = 0.0,
+    late: Annotated[
+        float, typer.Option(help="Probability that an event is delivered late.", callback=PROBABILITY)
+    ] = 0.0,
+    late_window: Annotated[
+        int,
+        typer.Option(help="Bound of lateness and duplicate delay, seconds.", callback=number(ge=1, le=3600)),
+    ] = 60,
+    malformed: Annotated[
+        float, typer.Option(help="Probability of a malformed record after an event.", callback=PROBABILITY)
+    ] = 0.0,
     agents: Annotated[
         int | None,
         typer.Option(
-            help="Use a synthetic roster of this many agents (default: the tenant's Configuration DB)."
+            help="Use a synthetic roster of this many agents (default: the tenant's Configuration DB).",
+            callback=AT_LEAST_ONE,
         ),
     ] = None,
     out_file: Annotated[
@@ -62,20 +82,21 @@ def traffic(
         Path | None, typer.Option(help="Write the ground-truth ledger (Parquet) here.")
     ] = None,
     rate: Annotated[
-        float | None, typer.Option(help="Records per second (default: as fast as possible).")
+        float | None,
+        typer.Option(help="Records per second (default: as fast as possible).", callback=number(gt=0)),
     ] = None,
     bootstrap_servers: Annotated[
         str | None,
         typer.Option(
-            envvar="GIM_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers (default: the local stack)."
+            envvar="GIM_KAFKA_BOOTSTRAP_SERVERS",
+            help="Kafka bootstrap servers (default: the local stack).",
+            callback=text(check_bootstrap_servers),
         ),
     ] = None,
 ) -> None:
     """Simulate a contact centre's traffic for a tenant, with a ground-truth ledger."""
     if out_file is None and not bootstrap_servers:
         raise fail("give --out-file, or --bootstrap-servers (or run `gim stack up`) to produce to Kafka")
-    if rate is not None and rate <= 0:
-        raise fail("--rate must be > 0")
     try:
         params = TrafficParams(
             tenant=tenant,

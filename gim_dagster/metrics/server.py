@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import boto3
 import sqlalchemy as sa
 from confluent_kafka import Consumer
 from dagster import DagsterInstance
@@ -108,25 +107,11 @@ class MetricsService:
 
     # ---- clients -----------------------------------------------------------------------------------------
     def _consumer(self) -> Consumer:
-        kafka = self.settings.kafka
-        resource = KafkaResource(
-            bootstrap_servers=str(resolve(kafka.bootstrap_servers)),
-            client_config=kafka.client,
-            sasl_username=resolve(kafka.sasl_username),
-            sasl_password=resolve(kafka.sasl_password),
-        )
-        return resource.consumer(**lag_consumer_config())
+        return KafkaResource.from_settings(self.settings.kafka).consumer(**lag_consumer_config())
 
     def _s3_client(self) -> Any:
-        s3 = self.settings.s3
         if self._s3 is None:
-            self._s3 = boto3.client(
-                "s3",
-                endpoint_url=resolve(s3.endpoint_url),
-                region_name=resolve(s3.region_name),
-                aws_access_key_id=resolve(s3.access_key_id),
-                aws_secret_access_key=resolve(s3.secret_access_key),
-            )
+            self._s3 = self.settings.s3.client()
         return self._s3
 
     def _checkpoints(self, tenant: str) -> CheckpointStore:

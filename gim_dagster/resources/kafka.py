@@ -8,6 +8,8 @@ from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from dagster import ConfigurableResource
 
+from gim_dagster.settings import KafkaSettings, resolve
+
 
 class KafkaResource(ConfigurableResource):
     """Client factories. ``client_config`` carries librdkafka properties (security, SASL, timeouts)."""
@@ -18,6 +20,18 @@ class KafkaResource(ConfigurableResource):
     sasl_password: str | None = None
     topic_partitions: int = 1
     replication_factor: int = 1
+
+    @classmethod
+    def from_settings(cls, kafka: KafkaSettings) -> KafkaResource:
+        """The resource with the settings' values resolved now (for code outside Dagster runs)."""
+        return cls(
+            bootstrap_servers=str(resolve(kafka.bootstrap_servers)),
+            client_config=kafka.client,
+            sasl_username=resolve(kafka.sasl_username),
+            sasl_password=resolve(kafka.sasl_password),
+            topic_partitions=kafka.topic_partitions,
+            replication_factor=kafka.replication_factor,
+        )
 
     def _base(self) -> dict[str, Any]:
         config: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers, **self.client_config}
