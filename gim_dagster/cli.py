@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from typing import Annotated
 
@@ -20,6 +19,7 @@ from gim_dagster.commands import metrics as metrics_commands
 from gim_dagster.commands import simulate_config, simulate_traffic
 from gim_dagster.commands.checks import AT_LEAST_ONE, NOT_NEGATIVE, PORT, number
 from gim_dagster.commands.output import console, fail
+from gim_dagster.commands.supervise import supervise
 from gim_dagster.core.export.importer import ImportRefused
 from gim_dagster.settings import SettingsError, apply_stack_env, load_settings, settings_path, state_dir
 from gim_dagster.stack import LocalStack, MetricsEndpoints, StackError
@@ -267,7 +267,7 @@ def dev(
         "-p",
         str(port),
     ]
-    raise typer.Exit(subprocess.call(argv, env=child_env))
+    raise typer.Exit(supervise(argv, child_env))
 
 
 if __name__ == "__main__":
