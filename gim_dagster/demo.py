@@ -391,7 +391,7 @@ class Demo:
             with tempfile.TemporaryDirectory(prefix="gim-demo-import-") as scratch:
                 source = open_source(f"s3://{bucket}/{prefix}", Path(scratch), client)
                 imported = import_exports(source, target, settings.tenant(tenant).export.encoding)
-            problems = _compare_tables(infomart, target)
+            problems = imported.day_rule + _compare_tables(infomart, target)
         finally:
             target.dispose()
         return len(imported.applied), not problems, problems

@@ -234,6 +234,7 @@ class ExportSettings(_Strict):
 class TenantDefaults(_Strict):
     retention_days: Annotated[int, Field(ge=1, le=36500)] = 400
     partition_period: Period = Period.DAY
+    load_span_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
     time_zone: str = "UTC"
     export: ExportSettings = ExportSettings()
 
@@ -257,6 +258,7 @@ class TenantSettings(_Strict):
     infomart_dsn: Value | None = None
     retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     partition_period: Period | None = None
+    load_span_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
     time_zone: str | None = None
     export: ExportSettings | None = None
 
@@ -328,6 +330,7 @@ class ResolvedTenant:
         defaults = settings.defaults
         self.retention_days = tenant.retention_days or defaults.retention_days
         self.partition_period = tenant.partition_period or defaults.partition_period
+        self.load_span_minutes = tenant.load_span_minutes or defaults.load_span_minutes
         self.time_zone = tenant.time_zone or defaults.time_zone
         self.export = tenant.export or defaults.export
         self._postgres = settings.postgres

@@ -132,6 +132,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
                 job_name=JOB_NAME,
                 job_id=context.run_id,
                 partition_period=settings.tenant(tenant).partition_period,
+                span_seconds=settings.tenant(tenant).load_span_minutes * 60,
             )
         finally:
             consumer.close()

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gim_dagster.commands.checks import text
-from gim_dagster.commands.output import fail
+from gim_dagster.commands.output import console, fail
 from gim_dagster.core.export.importer import ImportRefused, import_exports, open_source, scratch_dir
 from gim_dagster.core.export.target_schema import DIALECTS, target_schema_sql
 from gim_dagster.settings import check_encoding, check_endpoint_url
@@ -77,6 +77,8 @@ def import_command(
     typer.echo(
         f"applied {len(result.applied)} folder(s), {rows} row(s); {len(result.already)} already applied"
     )
+    for problem in result.day_rule:
+        console.print(f"[yellow]warning:[/yellow] {problem}", highlight=False)
 
 
 def _progress() -> Progress:

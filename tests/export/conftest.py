@@ -29,6 +29,8 @@ WEEK_START = TODAY - timedelta(days=7)
 TOPIC = "acme.gsp.facts"
 CHUNK = 6 * 3600
 """Each simulated load carries six hours of traffic."""
+ONE_KEY = 2**40
+"""A load span longer than any test's data: one audit key per `load`."""
 
 
 def ts_of(day: date, seconds: int = 0) -> int:
@@ -94,19 +96,30 @@ class Mart:
     next_id: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def load(self, tables: dict[str, list[dict[str, Any]]], created_ts: int | None = None) -> int:
-        """Load one batch (one audit key); date its CTL_AUDIT_LOG row ``created_ts`` if given."""
+        """Load one batch as one audit key, whatever its data time (the export's rules are tested on keys
+        chosen by the test); date its CTL_AUDIT_LOG row ``created_ts`` if given."""
+        keys = self.load_spans(tables, ONE_KEY)
+        assert len(keys) == 1
+        if created_ts is not None:
+            self.date_audit(keys[0], keys[0], created_ts)
+        return keys[0]
+
+    def load_spans(self, tables: dict[str, list[dict[str, Any]]], span_seconds: int) -> list[int]:
+        """Load one batch as the loader cuts it (audit keys of at most ``span_seconds`` of data each)."""
         recs = [
             FactRecord(TOPIC, 0, next(self.offsets), *encode(name, row)[:2])
             for name, rows in tables.items()
             for row in rows
         ]
+        topic_offsets = {(TOPIC, 0): recs[-1].offset + 1}
         result = load_batch(
-            self.engine, recs, job_name="infomart_load", topic_offsets={(TOPIC, 0): recs[-1].offset + 1}
+            self.engine,
+            recs,
+            job_name="infomart_load",
+            topic_offsets=topic_offsets,
+            span_seconds=span_seconds,
         )
-        assert result.audit_key is not None
-        if created_ts is not None:
-            self.date_audit(result.audit_key, result.audit_key, created_ts)
-        return result.audit_key
+        return result.audit_keys
 
     def date_audit(self, first: int, last: int, created_ts: int) -> None:
         with self.engine.begin() as conn:

@@ -16,12 +16,13 @@ import sqlalchemy as sa
 
 from gim_dagster import __version__
 from gim_dagster.core.export.contract import ORIGIN, is_folder_name, parse_info
+from gim_dagster.core.export.importer import check_day_rule, open_source, verify_folder
 from gim_dagster.core.export.plan import DAY_SECONDS, AuditRow, choose_window, read_state
 from gim_dagster.core.export.publish import LocalDestination, S3Destination
 from gim_dagster.core.export.stream import ExportOptions, Published, export_once, export_stream
 from gim_dagster.stack import S3_BUCKET
 
-from .conftest import TODAY, WEEK_START, Mart, ts_of
+from .conftest import TODAY, WEEK_START, Mart, irf, ts_of
 
 
 def _week(mart: Mart, days: int = 7) -> None:
@@ -137,6 +138,30 @@ def test_two_day_outage_catches_up_one_day_at_a_time(mart: Mart, local: LocalDes
     with mart.engine.connect() as conn:
         last_key = conn.execute(sa.text("SELECT max(audit_key) FROM ctl_audit_log")).scalar_one()
     assert caught_up[-1].hwm_to.audit_key == last_key, "never skips: ends exactly at the last committed key"
+
+
+def test_a_three_day_backlog_in_one_load_exports_a_day_at_a_time(mart: Mart, local: LocalDestination) -> None:
+    """One load of three days of facts (an outage's backlog) used to be one audit key, exported as one
+    folder spanning all three days; the loader now cuts it into hour spans, so the stream moves a day at a
+    time from the first folder on."""
+    starts = [ts_of(WEEK_START, 0) + n * 1800 for n in range(3 * 48)]
+    ids = [next(mart.next_id) for _ in starts]
+    keys = mart.load_spans(
+        {"interaction_resource_fact": [irf(i, t) for i, t in zip(ids, starts, strict=True)]}, 3600
+    )
+    assert len(keys) >= 72
+    folders = export_stream(mart.engine, [local], max_folders=20)
+    assert len(folders) >= 3
+    assert folders[0].hwm_from == ORIGIN and folders[-1].hwm_to.audit_key == keys[-1]
+    for prev, cur in itertools.pairwise(folders):
+        assert cur.hwm_from == prev.hwm_to
+        assert 0 < cur.max_data_ts - prev.max_data_ts <= DAY_SECONDS
+    assert folders[0].max_data_ts - starts[0] <= DAY_SECONDS
+    source = open_source(str(local.root), local.root)
+    checked = [verify_folder(source, name) for name in source.folders()]
+    assert check_day_rule(checked, after=None) == []
+    # What a receiving side flags: one folder holding the whole backlog.
+    assert check_day_rule(checked[-1:], after=folders[0].max_data_ts - 3 * DAY_SECONDS) != []
 
 
 def test_restart_from_beginning_and_from_a_date(mart: Mart, tmp_path: Path) -> None:

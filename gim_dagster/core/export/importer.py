@@ -19,7 +19,9 @@ roll a row back.
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
+import io
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -38,6 +40,7 @@ from gim_dagster.core.export.contract import (
     parse_info,
     parse_sha1,
 )
+from gim_dagster.core.export.plan import DAY_SECONDS
 
 CONTROL_TABLE = "gim_import_applied"
 CONTROL_DDL = f"""CREATE TABLE IF NOT EXISTS {CONTROL_TABLE} (
@@ -133,6 +136,8 @@ class ImportResult:
     applied: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
+    day_rule: list[str] = field(default_factory=list)
+    """Folders whose data moves more than a day (``check_day_rule``): imported all the same."""
 
 
 Progress = Callable[[str, int, int], None]
@@ -182,6 +187,51 @@ def check_chain(last_hwm_to: int | None, folders: list[CheckedFolder]) -> None:
         last = max(last or 0, folder.info.hwm_to.audit_key)
 
 
+def check_day_rule(folders: list[CheckedFolder], after: int | None, encoding: str = "utf-8") -> list[str]:
+    """What a receiving side can check of the seed's one-day rule: each export's ``max-data-ts`` moves at
+    most a day past the previous one's (``after``: that of the last export applied before these), and the
+    stream's first export's lies at most a day after the earliest data it carries (the smallest START_TS of
+    its fact rows). One line per folder that breaks it."""
+    stream = [f for f in folders if not is_reexport(f.name)]
+    problems = []
+    previous = after if after is not None or not stream else _earliest_start(stream[0], encoding)
+    for folder in stream:
+        moved = folder.info.max_data_ts - previous if previous is not None else 0
+        if moved > DAY_SECONDS:
+            first = folder is stream[0] and after is None
+            since = "the earliest data it holds" if first else "the previous export's max-data-ts"
+            problems.append(
+                f"folder {folder.name}: max-data-ts {moved / 3600:.1f} h after {since} (at most 24 h)"
+            )
+        previous = folder.info.max_data_ts
+    return problems
+
+
+def _earliest_start(folder: CheckedFolder, encoding: str) -> int | None:
+    """The smallest START_TS of the fact rows in the folder's zip."""
+    earliest: int | None = None
+    with zipfile.ZipFile(folder.zip_path) as archive:
+        for entry in archive.namelist():
+            if not entry.endswith("_fact.csv"):
+                continue
+            with archive.open(entry) as raw:
+                rows = csv.DictReader(io.TextIOWrapper(raw, encoding=encoding, newline=""))
+                for row in rows:
+                    if row.get("start_ts"):
+                        value = int(row["start_ts"])
+                        earliest = value if earliest is None else min(earliest, value)
+    return earliest
+
+
+def _last_max_data_ts(conn: sa.Connection) -> int | None:
+    """``max-data-ts`` of the last stream export applied to the target (None: none yet)."""
+    names = [n for n in _applied(conn) if not is_reexport(n)]
+    if not names:
+        return None
+    sql = f"SELECT max_data_ts FROM {CONTROL_TABLE} WHERE folder = :f"
+    return conn.execute(sa.text(sql), {"f": max(names)}).scalar_one()
+
+
 def _applied(conn: sa.Connection) -> dict[str, int]:
     """Folders recorded in the target (none while the control table does not exist yet)."""
     if not conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": CONTROL_TABLE}).scalar_one():
@@ -202,6 +252,8 @@ def import_exports(
     checked = [verify_folder(source, name) for name in pending]
     stream_marks = [hwm for name, hwm in applied.items() if not is_reexport(name)]
     check_chain(max(stream_marks, default=None), checked)
+    with target.connect() as conn:
+        result.day_rule = check_day_rule(checked, _last_max_data_ts(conn), encoding)
     for done, folder in enumerate(checked):
         if progress:
             progress(folder.name, done, len(checked))

@@ -1,8 +1,9 @@
 """One `infomart_load` run: read ``<tenant>.gsp.facts`` from the offsets the Info Mart stored, load, repeat.
 
 Each round reads at most ``batch_records`` records (``kafka_io.read_range``, to partition EOF) and commits
-them with their end offsets in one transaction (``loader.load_batch``). The run stops when every partition
-is at EOF or ``max_records`` were loaded; ``drained`` tells the sensor whether more is waiting.
+them with their end offsets (``loader.load_batch``: one transaction per span of data time). The run stops
+when every partition is at EOF or ``max_records`` were loaded; ``drained`` tells the sensor whether more is
+waiting.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from confluent_kafka import Consumer
 
-from gim_dagster.core.infomart.loader import load_batch, read_offsets
+from gim_dagster.core.infomart.loader import DEFAULT_SPAN_SECONDS, load_batch, read_offsets
 from gim_dagster.core.infomart.partitions import Period
 from gim_dagster.core.kafka_io import TP, read_range, topic_partitions
 
@@ -54,6 +55,7 @@ def load_from_kafka(
     batch_records: int = 100_000,
     max_records: int = 2_000_000,
     partition_period: Period = Period.DAY,
+    span_seconds: int = DEFAULT_SPAN_SECONDS,
 ) -> KafkaLoadResult:
     """Load the facts topic into the Info Mart from its stored offsets; see the module docstring."""
     stored = read_offsets(engine, topic)
@@ -70,14 +72,14 @@ def load_from_kafka(
                 job_id=f"{job_id}-{result.rounds}" if job_id else None,
                 topic_offsets=read.end,
                 partition_period=partition_period,
+                span_seconds=span_seconds,
             )
             result.records += loaded.records
             result.skipped += loaded.skipped
             for name, counts in loaded.tables.items():
                 result.inserted[name] += counts.inserted
                 result.updated[name] += counts.updated
-            if loaded.audit_key is not None:
-                result.audit_keys.append(loaded.audit_key)
+            result.audit_keys += loaded.audit_keys
         position = read.end
         result.offsets_to = dict(position)
         result.drained = read.drained

@@ -1,20 +1,25 @@
 """Exactly-once load of ``<tenant>.gsp.facts`` records into the Info Mart.
 
-One batch is one transaction:
+One batch:
 
-1. take the audit lock, draw an audit key (``audit.begin_audit``);
-2. read the committed offsets and skip records below them (already loaded: a replayed range is harmless);
-3. decode and validate the rest (``records.decode_batch``; the last record of a key wins);
-4. make sure DATE_TIME and the fact partitions (of ``partition_period``) cover the batch;
-5. per table (``upsert_table``): look up which primary keys already exist; COPY the rows with new keys
+1. read the committed offsets and skip records below them (already loaded: a replayed range is harmless);
+2. decode and validate the rest (``records.decode_batch``; the last record of a key wins);
+3. cut the rows into spans of data time (``split_by_data_time``, ``span_seconds``: one hour by default, so
+   an hourly export takes a day in about 24 keys and a backlog of any length still exports a day at a time);
+   then per span, oldest first, one transaction:
+4. take the audit lock, draw an audit key (``audit.begin_audit``), check the offsets did not move meanwhile;
+5. make sure DATE_TIME and the fact partitions (of ``partition_period``) cover the span;
+6. per table (``upsert_table``): look up which primary keys already exist; COPY the rows with new keys
    straight into the table (create = update audit key = this audit key); COPY the others into a temporary
    staging table and update, set-based, those whose values differ (they keep their create audit key and get
    this one as update audit key); identical rows are not touched;
-6. upsert the consumed offsets ``(topic, partition) -> next offset``;
-7. finish the CTL_AUDIT_LOG row (or remove it when nothing changed), commit.
+7. with the last span only, upsert the consumed offsets ``(topic, partition) -> next offset``;
+8. finish the CTL_AUDIT_LOG row (or remove it when nothing changed), commit.
 
-Kill it anywhere before the commit and nothing of it remains; run it again and the result is that of one
-clean run. Reading Kafka is the caller's job: pass the records read and the offsets reached.
+Kill it anywhere and the offsets are those before the batch, or after all of it: the re-run reads the same
+records, finds the spans committed before the kill identical (nothing written, no audit key) and loads the
+rest, so the result is that of one clean run. Reading Kafka is the caller's job: pass the records read and
+the offsets reached.
 """
 
 from __future__ import annotations
@@ -65,8 +70,8 @@ class DataSpan(NamedTuple):
 class LoadResult:
     """What one ``load_batch`` committed."""
 
-    audit_key: int | None
-    """CTL_AUDIT_LOG key of the transaction; None when it changed no row (its audit row was removed)."""
+    audit_keys: list[int]
+    """CTL_AUDIT_LOG keys of its transactions that changed rows, oldest data first (none: nothing changed)."""
     tables: dict[str, TableCounts]
     records: int
     """Records passed in."""
@@ -84,6 +89,10 @@ class LoadResult:
     @property
     def updated(self) -> int:
         return sum(c.updated for c in self.tables.values())
+
+
+DEFAULT_SPAN_SECONDS = 3_600
+"""Data time one audit key carries at most (tenant setting ``load_span_minutes``; module docstring)."""
 
 
 def read_offsets(engine_or_conn: EngineLike, topic: str | None = None) -> dict[TopicPartition, int]:
@@ -106,35 +115,49 @@ def load_batch(
     topic_offsets: Mapping[TopicPartition, int],
     job_id: str | None = None,
     partition_period: Period = Period.DAY,
+    span_seconds: int = DEFAULT_SPAN_SECONDS,
 ) -> LoadResult:
-    """Load ``records`` in one transaction and commit ``topic_offsets`` (next offset per partition) with them.
+    """Load ``records`` and commit ``topic_offsets`` (next offset per partition) with the last of them.
 
     ``records`` are ``(topic, partition, offset, key, value)`` in the order read; every record's offset must
-    be below its partition's entry in ``topic_offsets``. Missing fact-table partitions are created with
-    ``partition_period``. Raises ``records.RecordError`` (nothing committed)
-    on a malformed record.
+    be below its partition's entry in ``topic_offsets``. The rows are cut by data time into spans of
+    ``span_seconds`` and each span is loaded in its own transaction with its own audit key, oldest first; the
+    offsets commit with the last one. Missing fact-table partitions are created with ``partition_period``.
+    Raises ``records.RecordError`` (nothing committed) on a malformed record.
     """
     batch = list(records)
     _check_offsets(batch, topic_offsets)
     with transaction(engine_or_conn) as conn:
-        audit_key = begin_audit(
-            conn, job_id=job_id or f"{job_name}-{uuid.uuid4().hex[:12]}", job_name=job_name
-        )
         committed = _read_offsets(conn, None)
-        fresh = [r for r in batch if r[2] >= committed.get((r[0], r[1]), 0)]
-        decoded = decode_batch(fresh)
-        date_time_rows, created = _prepare_days(conn, decoded, audit_key, partition_period)
-        counts: dict[str, TableCounts] = {}
-        spans: list[DataSpan] = []
-        for rows in decoded.tables.values():
-            counts[rows.table], span = upsert_table(conn, rows, audit_key)
-            spans.append(span)
-        _write_offsets(conn, topic_offsets)
-        changed = sum(c.inserted + c.updated for c in counts.values()) + date_time_rows
-        finish_audit(conn, audit_key, _audit_stats(changed, spans))
-        offsets = {tp: o for tp, o in _read_offsets(conn, None).items() if tp in topic_offsets}
+    fresh = [r for r in batch if r[2] >= committed.get((r[0], r[1]), 0)]
+    spans = split_by_data_time(decode_batch(fresh), span_seconds)
+    audit_keys: list[int] = []
+    counts: dict[str, TableCounts] = {}
+    date_time_rows, created = 0, []
+    offsets: dict[TopicPartition, int] = {}
+    for number, decoded in enumerate(spans or [DecodedBatch()]):
+        with transaction(engine_or_conn) as conn:
+            audit_key = begin_audit(
+                conn, job_id=job_id or f"{job_name}-{uuid.uuid4().hex[:12]}", job_name=job_name
+            )
+            if _read_offsets(conn, None) != committed:
+                raise RuntimeError("another load committed offsets to this Info Mart meanwhile: run it again")
+            added, made = _prepare_days(conn, decoded, audit_key, partition_period)
+            changed, written = added, []
+            for rows in decoded.tables.values():
+                table_counts, span = upsert_table(conn, rows, audit_key)
+                counts[rows.table] = _sum(counts.get(rows.table), table_counts)
+                changed += table_counts.inserted + table_counts.updated
+                written.append(span)
+            if number >= len(spans) - 1:  # the last span commits the offsets of the whole batch
+                _write_offsets(conn, topic_offsets)
+                offsets = {tp: o for tp, o in _read_offsets(conn, None).items() if tp in topic_offsets}
+            finish_audit(conn, audit_key, _audit_stats(changed, written))
+        if changed:
+            audit_keys.append(audit_key)
+        date_time_rows, created = date_time_rows + added, created + made
     return LoadResult(
-        audit_key=audit_key if changed else None,
+        audit_keys=audit_keys,
         tables=counts,
         records=len(batch),
         skipped=len(batch) - len(fresh),
@@ -142,6 +165,34 @@ def load_batch(
         date_time_rows=date_time_rows,
         partitions_created=created,
     )
+
+
+def split_by_data_time(decoded: DecodedBatch, span_seconds: int) -> list[DecodedBatch]:
+    """The batch's rows cut into spans of data time, oldest first (empty spans left out).
+
+    A row's data time is what CTL_AUDIT_LOG records for its transaction and the export's one-day rule reads:
+    the later of START_TS and END_TS (START_DATE_TIME_KEY without either). Rows in one span are at most
+    ``span_seconds`` apart in data time, so however large a backlog one load takes, no audit key carries
+    more than that: each export then moves ahead at most one day of data, the first one included.
+    """
+    spans: dict[int, DecodedBatch] = {}
+    for rows in decoded.tables.values():
+        times = [i for i, c in enumerate(rows.columns) if c in ("start_ts", "end_ts")]
+        times = times or [rows.columns.index(PARTITION_KEY)]
+        for key, values in rows.rows.items():
+            when = max((t for i in times if (t := values[i]) is not None), default=0)
+            target = spans.setdefault(when // span_seconds, DecodedBatch())
+            part = target.tables.get(rows.table)
+            if part is None:
+                part = target.tables[rows.table] = TableRows(rows.table, rows.columns)
+            part.rows[key] = values
+    return [spans[number] for number in sorted(spans)]
+
+
+def _sum(a: TableCounts | None, b: TableCounts) -> TableCounts:
+    if a is None:
+        return b
+    return TableCounts(a.inserted + b.inserted, a.updated + b.updated, a.unchanged + b.unchanged)
 
 
 def _audit_stats(changed: int, spans: Sequence[DataSpan]) -> AuditStats:
