@@ -8,7 +8,7 @@ One batch:
    an hourly export takes a day in about 24 keys and a backlog of any length still exports a day at a time);
    then per span, oldest first, one transaction:
 4. take the audit lock, draw an audit key (``audit.begin_audit``), check the offsets did not move meanwhile;
-5. make sure DATE_TIME and the fact partitions (of ``partition_period``) cover the span;
+5. (first span) make sure DATE_TIME and the fact partitions (of ``partition_period``) cover the batch;
 6. per table (``upsert_table``): look up which primary keys already exist; COPY the rows with new keys
    straight into the table (create = update audit key = this audit key); COPY the others into a temporary
    staging table and update, set-based, those whose values differ (they keep their create audit key and get
@@ -130,7 +130,8 @@ def load_batch(
     with transaction(engine_or_conn) as conn:
         committed = _read_offsets(conn, None)
     fresh = [r for r in batch if r[2] >= committed.get((r[0], r[1]), 0)]
-    spans = split_by_data_time(decode_batch(fresh), span_seconds)
+    whole = decode_batch(fresh)
+    spans = split_by_data_time(whole, span_seconds)
     audit_keys: list[int] = []
     counts: dict[str, TableCounts] = {}
     date_time_rows, created = 0, []
@@ -142,7 +143,8 @@ def load_batch(
             )
             if _read_offsets(conn, None) != committed:
                 raise RuntimeError("another load committed offsets to this Info Mart meanwhile: run it again")
-            added, made = _prepare_days(conn, decoded, audit_key, partition_period)
+            # The first transaction prepares the days of the whole batch: one catalog look-up, not one a span.
+            added, made = _prepare_days(conn, whole, audit_key, partition_period) if number == 0 else (0, [])
             changed, written = added, []
             for rows in decoded.tables.values():
                 table_counts, span = upsert_table(conn, rows, audit_key)
@@ -329,6 +331,9 @@ def _existing_keys(conn: sa.Connection, rows: TableRows, span: DataSpan) -> set[
     _create_temp_like(conn, keys, rows.table, pk)
     copy_rows(conn, keys, pk, rows.rows)
     joined = " AND ".join(f"t.{c} = k.{c}" for c in pk)
+    if lo is not None and hi is not None:  # prunes the partitions outside the batch's span
+        joined += f" AND t.{PARTITION_KEY} BETWEEN {int(lo)} AND {int(hi)}"
+    conn.execute(sa.text(f"ANALYZE {keys}"))  # a temporary table has no statistics: the join needs its size
     found = conn.execute(sa.text(f"SELECT k.* FROM {keys} AS k JOIN {rows.table} AS t ON {joined}"))
     return {tuple(key) for key in found}
 
