@@ -48,7 +48,7 @@ from gim_dagster.core.configdb.seed import SeedSpec, mutate_config, seed_config
 from gim_dagster.core.export.importer import import_exports, open_source
 from gim_dagster.core.export.target_schema import target_schema_sql
 from gim_dagster.core.infomart.tables import EXPORTED_TABLES, FACT_TABLES
-from gim_dagster.core.kafka_io import read_range, topic_partitions
+from gim_dagster.core.kafka_io import distinct_keys, read_range, topic_partitions
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.core.reconcile import Reconciliation, reconcile
 from gim_dagster.core.sim import TrafficParams, simulate
@@ -474,12 +474,9 @@ def _compare_tables(infomart: sa.Engine, target: sa.Engine) -> list[str]:
 
 
 def _count_keys(kafka: KafkaResource, topic: str) -> int:
-    """Distinct record keys on ``topic``: each dead letter's key names its source record, so a batch that a
-    killed run produced and its re-run produced again counts once."""
     consumer = kafka.consumer()
     try:
-        start = dict.fromkeys(topic_partitions(consumer, [topic]), 0)
-        return len({r.key for r in read_range(consumer, start, max_records=10_000_000).records})
+        return distinct_keys(consumer, topic)
     finally:
         consumer.close()
 

@@ -123,3 +123,10 @@ def has_new_records(consumer: Consumer, positions: Mapping[TP, int], at_eof: Map
         if high > offset:
             return True
     return False
+
+
+def distinct_keys(consumer: Consumer, topic: str) -> int:
+    """How many distinct record keys ``topic`` holds, read to its end: a dead letter's key names its source
+    record, so a batch that a killed run produced and its re-run produced again counts once."""
+    start = dict.fromkeys(topic_partitions(consumer, [topic]), 0)
+    return len({r.key for r in read_range(consumer, start, max_records=100_000_000).records})

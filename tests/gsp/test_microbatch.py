@@ -14,7 +14,7 @@ from dagster import DagsterInstance, build_sensor_context, materialize
 
 from gim_dagster.core.gsp import CheckpointStore, GspState, Processor, run_microbatch
 from gim_dagster.core.gsp.microbatch import DEAD_LETTER_VALUE_BYTES, GspStopped, restart_from_raw
-from gim_dagster.core.kafka_io import read_range
+from gim_dagster.core.kafka_io import distinct_keys, read_range
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.core.sim import Roster, Simulation
 from gim_dagster.metrics.families import Reading
@@ -146,6 +146,9 @@ def test_kill_before_checkpoint_and_rerun_gives_the_facts_of_a_clean_run(
 
     clean = Processor(GspState(tenant), None, RESOLVER).process(as_records(tenant, sim), now_ms=FAR_FUTURE_MS)
     assert gsp.facts() == final_facts(clean.facts)
+    # The killed batch's dead letters were produced twice; counted by source record, once.
+    dead = gsp.topic(gsp.names.deadletter_topic)
+    assert len(dead) > len(clean.dead_letters) == distinct_keys(gsp.consumer, gsp.names.deadletter_topic)
 
 
 @pytest.mark.parametrize("batches", [1, 7, 100])
