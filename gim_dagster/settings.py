@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -231,10 +232,20 @@ class ExportSettings(_Strict):
         return self
 
 
+def _divides_a_day(value: int | None) -> int | None:
+    """Load spans must tile the UTC day, so that no audit key carries data of two days (re-export by day)."""
+    if value is not None and 1440 % value:
+        raise ValueError(f"load_span_minutes {value} must divide a day (1440 minutes): 15, 30, 60, 120, …")
+    return value
+
+
+SpanMinutes = Annotated[int, Field(ge=1, le=1440), AfterValidator(_divides_a_day)]
+
+
 class TenantDefaults(_Strict):
     retention_days: Annotated[int, Field(ge=1, le=36500)] = 400
     partition_period: Period = Period.DAY
-    load_span_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    load_span_minutes: SpanMinutes = 60
     time_zone: str = "UTC"
     export: ExportSettings = ExportSettings()
 
@@ -258,7 +269,7 @@ class TenantSettings(_Strict):
     infomart_dsn: Value | None = None
     retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     partition_period: Period | None = None
-    load_span_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    load_span_minutes: SpanMinutes | None = None
     time_zone: str | None = None
     export: ExportSettings | None = None
 
