@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
@@ -208,7 +209,9 @@ class ExportSettings(_Strict):
     destinations: list[Literal["s3", "local"]] = ["s3"]
     local_dir: str | None = None
     use_views: bool = False
-    start_date: str | None = None  # restart the stream from this date (YYYY-MM-DD), None: from the beginning
+    # Where the stream starts (never exported, or run config `restart: start`): from the first transaction
+    # carrying data of this UTC day (YYYY-MM-DD) or later; None: from the beginning.
+    start_date: str | None = None
     # Custom user-data tables of the Info Mart to export too (each with a primary key and the two audit keys).
     custom_tables: list[str] = []
 
@@ -218,6 +221,16 @@ class ExportSettings(_Strict):
         for name in value:
             if not CUSTOM_TABLE_RE.fullmatch(name):
                 raise ValueError(f"custom table {name!r}: use a lower-case unquoted identifier (a-z, 0-9, _)")
+        return value
+
+    @field_validator("start_date")
+    @classmethod
+    def _a_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"start_date {value!r}: use YYYY-MM-DD") from None
         return value
 
     @field_validator("encoding")

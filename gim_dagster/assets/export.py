@@ -1,5 +1,6 @@
 """Job_ExportGIM in Dagster: the ``gim_export`` stream asset (per tenant, on each tenant's ``export.cron``)
-and the ``gim_reexport`` asset (tenant x UTC day) whose backfills re-export past days. Logic: ``core.export``.
+and the ``gim_reexport`` asset (tenant x UTC data day, today included) whose backfills re-export a
+span. Logic: ``core.export``.
 
 No ``from __future__ import annotations`` here: Dagster reads the asset's parameter annotations at definition
 time to find its config and resources.
@@ -33,8 +34,14 @@ from dagster import (
 from dagster_aws.s3 import S3Resource
 
 from gim_dagster.core.export.plan import parse_day
-from gim_dagster.core.export.publish import Destination, LocalDestination, S3Destination
-from gim_dagster.core.export.stream import ExportOptions, Published, export_stream, reexport_day
+from gim_dagster.core.export.publish import Destination, LocalDestination, S3Destination, destination_at
+from gim_dagster.core.export.stream import (
+    ExportOptions,
+    Published,
+    export_stream,
+    reexport_day,
+    restart_into,
+)
 from gim_dagster.partitions import run_tags, tenant_partitions
 from gim_dagster.resources import PostgresResource
 from gim_dagster.settings import ResolvedTenant, Settings, resolve
@@ -44,7 +51,11 @@ DEFAULT_REEXPORT_START = "2025-01-01"
 
 class ExportConfig(Config):
     restart: str | None = None
-    """Restart the stream: 'beginning' or a date YYYY-MM-DD (transactions committed from that day on)."""
+    """Restart the stream: 'beginning', 'start' (the settings' export.start_date) or a data date YYYY-MM-DD
+    (from the first transaction carrying data of that UTC day or later)."""
+    destination: str | None = None
+    """Export to this local directory or s3://bucket/prefix instead of the settings' destinations, as a stream
+    of its own (the tenant's stream does not move); with restart, it must hold no export folder yet."""
     max_folders: int = 1
     """Exports in this run, each at most one day of data (raise it to catch up after an outage in one run)."""
 
@@ -107,7 +118,8 @@ def _schedule_name(tenant: str) -> str:
 def definitions(settings: Settings, settings_file: str) -> Definitions:
     tenants = tenant_partitions(settings)
     starts = [t.export.start_date for t in map(settings.tenant, settings.tenant_names) if t.export.start_date]
-    days = DailyPartitionsDefinition(start_date=min(starts, default=DEFAULT_REEXPORT_START))
+    # end_offset=1: today's data day is a partition too (a re-export reaches the most recent export).
+    days = DailyPartitionsDefinition(start_date=min(starts, default=DEFAULT_REEXPORT_START), end_offset=1)
 
     @asset(
         name="gim_export",
@@ -121,17 +133,20 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         context: AssetExecutionContext, config: ExportConfig, postgres: PostgresResource, s3: S3Resource
     ) -> MaterializeResult:
         tenant = settings.tenant(context.partition_key)
-        folders = export_stream(
-            _infomart(postgres, tenant),
-            _destinations(settings, tenant, s3),
-            _options(tenant),
-            restart=config.restart,
-            max_folders=config.max_folders,
-        )
+        engine, options = _infomart(postgres, tenant), _options(tenant)
+        if config.destination is None:
+            where = "the settings' destinations"
+            folders = export_stream(
+                engine, _destinations(settings, tenant, s3), options, config.restart, config.max_folders
+            )
+        else:
+            destination = destination_at(config.destination, s3.get_client())
+            where = destination.location
+            folders = restart_into(engine, destination, config.restart, options, config.max_folders)
         context.log.info(
-            f"{tenant.name}: {len(folders)} export folder(s): {', '.join(f.name for f in folders)}"
+            f"{tenant.name}: {len(folders)} export folder(s) to {where}: {', '.join(f.name for f in folders)}"
         )
-        return MaterializeResult(metadata=_metadata(folders))
+        return MaterializeResult(metadata={**_metadata(folders), "destination": where})
 
     @asset(
         name="gim_reexport",
@@ -139,8 +154,8 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         partitions_def=MultiPartitionsDefinition({"tenant": tenants, "day": days}),
         group_name="export",
         kinds={"postgres", "s3"},
-        description="Re-export of one UTC day of already exported transactions (backfill a span in the UI); "
-        "reexport_<day>_<hwm>/ folders, the stream's HWM does not move.",
+        description="Re-export of one UTC data day (today included) up to the stream's most recent export "
+        "(backfill a span in the UI); reexport_<day>_<hwm>/ folders, the stream's HWM does not move.",
     )
     def gim_reexport(
         context: AssetExecutionContext, postgres: PostgresResource, s3: S3Resource
@@ -149,11 +164,12 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         assert isinstance(key, MultiPartitionKey)
         tenant = settings.tenant(key.keys_by_dimension["tenant"])
         day = date.fromisoformat(key.keys_by_dimension["day"])
-        folder = reexport_day(
+        folders = reexport_day(
             _infomart(postgres, tenant), _destinations(settings, tenant, s3), day, _options(tenant)
         )
-        context.log.info(f"{tenant.name} {day}: {folder.name if folder else 'nothing exported on that day'}")
-        return MaterializeResult(metadata=_metadata([folder] if folder else []))
+        names = ", ".join(f.name for f in folders) or "no exported transaction holds data of that day"
+        context.log.info(f"{tenant.name} {day}: {names}")
+        return MaterializeResult(metadata=_metadata(folders))
 
     job = define_asset_job("gim_export_job", selection=[gim_export], partitions_def=tenants)
     return Definitions(

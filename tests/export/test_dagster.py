@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +27,7 @@ from gim_dagster.resources import PostgresResource
 from gim_dagster.settings import load_settings
 from gim_dagster.stack import S3_ACCESS_KEY, S3_BUCKET, S3_SECRET_KEY
 
-from .conftest import WEEK_START, Mart, run_script, ts_of
+from .conftest import TODAY, WEEK_START, Mart, irf, run_script, ts_of
 
 
 def _settings_file(tmp_path: Path, mart: Mart, s3_endpoint: str, prefix: str) -> Path:
@@ -140,7 +143,8 @@ def test_export_asset_schedules_and_reexport_backfill(
         span = conn.execute(
             sa.text(
                 "SELECT min(audit_key) - 1, max(audit_key) FROM ctl_audit_log "
-                "WHERE created_ts >= :a AND created_ts < :b"
+                "WHERE COALESCE(max_chunk_ts, max_start_date_time_key) >= :a "
+                "AND COALESCE(max_chunk_ts, max_start_date_time_key) < :b"
             ),
             {"a": ts_of(day), "b": ts_of(day + timedelta(days=1))},
         ).one()
@@ -153,3 +157,55 @@ def test_export_asset_schedules_and_reexport_backfill(
     run_script(target, target_schema_sql())  # the importer takes re-exports alongside the stream
     result = import_exports(LocalSource(root), target)
     assert result.applied == [*folders, name]
+
+
+def test_today_reexports_from_the_cli_and_a_restart_goes_to_a_run_time_destination(
+    mart: Mart, tmp_path: Path, s3_endpoint: str, unique: str
+) -> None:
+    """The issue's commands: a backfill partition of today's data day, from `dagster asset materialize`;
+    a restart from a data date into an S3 prefix named in run config, the tenant's stream untouched."""
+    mart.load_day(WEEK_START)
+    today = TODAY
+    mart.load_spans({"interaction_resource_fact": [irf(next(mart.next_id), ts_of(today, 60))]}, 3600)
+    settings_file = _settings_file(tmp_path, mart, s3_endpoint, f"t-{unique}")
+    assets, resources = _assets(settings_file), _resources(settings_file, s3_endpoint)
+    materialize(
+        [assets["gim_export"]],
+        partition_key="acme",
+        resources=resources,
+        run_config={"ops": {"gim_export": {"config": {"max_folders": 20}}}},
+    )
+    with mart.engine.connect() as conn:
+        hwm = read_state(conn)
+
+    env = {**os.environ, "GIM_SETTINGS": str(settings_file), "DAGSTER_HOME": str(tmp_path / "home")}
+    (tmp_path / "home").mkdir()
+    command = [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "gim_dagster.definitions"]
+    result = subprocess.run(
+        [*command, "--select", "gim_reexport", "--partition", f"{today.isoformat()}|acme"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    made = sorted(p.name for p in (tmp_path / "acme").iterdir() if p.name.startswith("reexport_"))
+    assert made and all(n.startswith(f"reexport_{today:%Y_%m_%d}_") for n in made)
+
+    prefix = f"s3://{S3_BUCKET}/t-{unique}/restarted/acme"
+    config = {"restart": WEEK_START.isoformat(), "destination": prefix, "max_folders": 20}
+    run = materialize(
+        [assets["gim_export"]],
+        partition_key="acme",
+        resources=resources,
+        run_config={"ops": {"gim_export": {"config": config}}},
+    )
+    meta = run.asset_materializations_for_node("gim_export")[0].metadata
+    assert meta["destination"].value == prefix and len(meta["folders"].value) >= 2
+    listed = (
+        resources["s3"].get_client().list_objects_v2(Bucket=S3_BUCKET, Prefix=f"t-{unique}/restarted/acme/")
+    )
+    assert len(listed["Contents"]) == 3 * len(meta["folders"].value)
+    with mart.engine.connect() as conn:
+        assert read_state(conn) == hwm, "the tenant's stream does not move"

@@ -14,6 +14,7 @@ from gim_dagster.core.export.stream import (
     export_once,
     export_stream,
     reexport_day,
+    restart_into,
 )
 from gim_dagster.core.export.target_schema import target_schema_sql
 
@@ -40,5 +41,6 @@ __all__ = [
     "read_state",
     "reexport_day",
     "render_info",
+    "restart_into",
     "target_schema_sql",
 ]

@@ -5,8 +5,9 @@ Folder names (decision, see docs/export.md):
 * stream: ``export_<hwm>_<YYYY_MM_DD_HH_MI_SS>``; ``<hwm>`` is the audit-key high-water mark zero-padded to
   19 digits (the width of a bigint) so that *name order is export order* (unpadded, ``export_100_…`` would
   sort before ``export_99_…``); the date is the maximum data time of this and all previous exports, GMT.
-* re-export (a backfill of one UTC day of transactions): ``reexport_<YYYY_MM_DD>_<hwm-to>``; the ``re``
-  prefix sorts every re-export after every stream folder and can never collide with a stream name.
+* re-export (a backfill of one UTC data day; a day can take several folders, one per span of its audit keys):
+  ``reexport_<YYYY_MM_DD>_<hwm-to>``; the ``re`` prefix sorts every re-export after every stream folder and
+  can never collide with a stream name; a day's folders sort by hwm-to.
 
 Every folder ``<name>/`` holds ``<name>.zip`` (one ``<table>.csv`` and one ``<table>.csv.sha1`` per changed
 table), ``<name>.zip.sha1`` and, written last, ``<name>.extracted.xml``.
@@ -66,6 +67,11 @@ def stream_folder_name(hwm: int, max_data_ts: int) -> str:
 
 def reexport_folder_name(day: date, hwm: int) -> str:
     return f"{REEXPORT_PREFIX}{day:%Y_%m_%d}_{hwm:0{HWM_DIGITS}d}"
+
+
+def reexport_folder_day(name: str) -> date:
+    """The data day a re-export folder holds (from its name)."""
+    return datetime.strptime(name[len(REEXPORT_PREFIX) : len(REEXPORT_PREFIX) + 10], "%Y_%m_%d").date()
 
 
 def is_folder_name(name: str) -> bool:

@@ -35,12 +35,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from gim_dagster.core.export.contract import (
     ContractError,
     ExportInfo,
-    is_folder_name,
     is_reexport,
     parse_info,
     parse_sha1,
+    reexport_folder_day,
 )
-from gim_dagster.core.export.plan import DAY_SECONDS
+from gim_dagster.core.export.plan import DAY_SECONDS, day_start
+from gim_dagster.core.export.publish import local_folders, s3_folders
 
 CONTROL_TABLE = "gim_import_applied"
 CONTROL_DDL = f"""CREATE TABLE IF NOT EXISTS {CONTROL_TABLE} (
@@ -81,11 +82,7 @@ class LocalSource:
     def folders(self) -> list[str]:
         if not self.root.is_dir():
             raise ImportRefused(f"source directory {self.root} does not exist")
-        return sorted(
-            p.name
-            for p in self.root.iterdir()
-            if is_folder_name(p.name) and (p / f"{p.name}.extracted.xml").exists()
-        )
+        return local_folders(self.root)
 
     def read_text(self, folder: str, file: str) -> str:
         return (self.root / folder / file).read_text(encoding="ascii")
@@ -105,12 +102,7 @@ class S3Source:
         return f"{self.prefix.strip('/')}/{folder}/{file}".lstrip("/")
 
     def folders(self) -> list[str]:
-        base = f"{self.prefix.strip('/')}/".lstrip("/")
-        keys: set[str] = set()
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base):
-            keys.update(obj["Key"] for obj in page.get("Contents", []))
-        names = {k[len(base) :].split("/", 1)[0] for k in keys}
-        return sorted(n for n in names if is_folder_name(n) and self._key(n, f"{n}.extracted.xml") in keys)
+        return s3_folders(self.client, self.bucket, self.prefix)
 
     def read_text(self, folder: str, file: str) -> str:
         obj = self.client.get_object(Bucket=self.bucket, Key=self._key(folder, file))
@@ -188,18 +180,29 @@ def check_chain(last_hwm_to: int | None, folders: list[CheckedFolder]) -> None:
 
 
 def check_day_rule(folders: list[CheckedFolder], after: int | None, encoding: str = "utf-8") -> list[str]:
-    """What a receiving side can check of the seed's one-day rule: each export's ``max-data-ts`` moves at
-    most a day past the previous one's (``after``: that of the last export applied before these), and the
-    stream's first export's lies at most a day after the earliest data it carries (the smallest START_TS of
-    its fact rows). One line per folder that breaks it."""
-    stream = [f for f in folders if not is_reexport(f.name)]
+    """What a receiving side can check of the seed's one-day rule, one line per folder that breaks it:
+
+    * a stream export's ``max-data-ts`` lies at most a day after the previous export's (``after``: that of
+      the last export applied before these), or after the earliest data of its own rows when that is later
+      (the stream's first export; the first after a gap in the data). Its own rows are the fact rows its span
+      wrote (update audit key in ``(hwm-from, hwm-to]``), their earliest data their smallest START_TS;
+    * a re-export of a data day holds that day's data only: each of its own rows has its data time (the later
+      of START_TS and END_TS) on the folder's day.
+    """
     problems = []
-    previous = after if after is not None or not stream else _earliest_start(stream[0], encoding)
-    for folder in stream:
-        moved = folder.info.max_data_ts - previous if previous is not None else 0
+    previous = after
+    for folder in folders:
+        own = _own_data(folder, encoding)
+        if is_reexport(folder.name):
+            day = reexport_folder_day(folder.name)
+            lo = day_start(day)
+            if own.earliest is not None and (own.earliest < lo or (own.latest or 0) >= lo + DAY_SECONDS):
+                problems.append(f"folder {folder.name}: holds data outside {day} (UTC)")
+            continue
+        base = max((v for v in (previous, own.first_start) if v is not None), default=None)
+        moved = folder.info.max_data_ts - base if base is not None else 0
         if moved > DAY_SECONDS:
-            first = folder is stream[0] and after is None
-            since = "the earliest data it holds" if first else "the previous export's max-data-ts"
+            since = "the previous export's max-data-ts" if base == previous else "the earliest data it holds"
             problems.append(
                 f"folder {folder.name}: max-data-ts {moved / 3600:.1f} h after {since} (at most 24 h)"
             )
@@ -207,20 +210,33 @@ def check_day_rule(folders: list[CheckedFolder], after: int | None, encoding: st
     return problems
 
 
-def _earliest_start(folder: CheckedFolder, encoding: str) -> int | None:
-    """The smallest START_TS of the fact rows in the folder's zip."""
-    earliest: int | None = None
+@dataclass(frozen=True)
+class OwnData:
+    """Of the fact rows a folder's span wrote: the smallest START_TS, the earliest and latest data time."""
+
+    first_start: int | None
+    earliest: int | None
+    latest: int | None
+
+
+def _own_data(folder: CheckedFolder, encoding: str) -> OwnData:
+    span = (folder.info.hwm_from.audit_key, folder.info.hwm_to.audit_key)
+    starts: list[int] = []
+    data: list[int] = []
     with zipfile.ZipFile(folder.zip_path) as archive:
         for entry in archive.namelist():
             if not entry.endswith("_fact.csv"):
                 continue
             with archive.open(entry) as raw:
-                rows = csv.DictReader(io.TextIOWrapper(raw, encoding=encoding, newline=""))
-                for row in rows:
+                for row in csv.DictReader(io.TextIOWrapper(raw, encoding=encoding, newline="")):
+                    if not span[0] < int(row["update_audit_key"]) <= span[1]:
+                        continue
+                    times = [int(row[c]) for c in ("start_ts", "end_ts") if row.get(c)]
                     if row.get("start_ts"):
-                        value = int(row["start_ts"])
-                        earliest = value if earliest is None else min(earliest, value)
-    return earliest
+                        starts.append(int(row["start_ts"]))
+                    if times:
+                        data.append(max(times))
+    return OwnData(min(starts, default=None), min(data, default=None), max(data, default=None))
 
 
 def _last_max_data_ts(conn: sa.Connection) -> int | None:

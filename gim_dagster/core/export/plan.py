@@ -8,10 +8,11 @@ Data time of an audit key is ``COALESCE(max_chunk_ts, max_start_date_time_key)``
 (transactions without facts, e.g. dimension changes, have none and never count against the day).
 
 The one-day rule: the next export takes the committed audit keys after the HWM, in key order, while their
-data time stays within one day of the previous ``max-data-ts`` (for the very first export: of the earliest
-data time of its first key with data). It stops before the first key beyond that limit, so after an outage
-the stream advances at most one day per export and never skips a key. A single transaction that itself
-carries more than a day of new data cannot be split by audit key; it is exported alone.
+data time stays within one day of the previous ``max-data-ts``, or of the window's earliest data when that
+is later (the very first export; the first after a gap in the data). It stops before the first key beyond
+that limit, so after an outage the stream advances at most one day per export and never skips a key. A
+single transaction that itself carries more than a day of new data cannot be split by audit key; it is
+exported alone (the loader's spans of data time make that impossible for new data).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from gim_dagster.core.export.contract import ORIGIN, Mark, stream_folder_name
 DAY_SECONDS = 86_400
 STREAM = "export"
 RESTART_BEGINNING = "beginning"
+RESTART_START = "start"
 
 
 @dataclass(frozen=True)
@@ -76,46 +78,52 @@ def read_state(conn: sa.Connection, stream: str = STREAM) -> StreamState | None:
     return StreamState(Mark(row[0], row[1] or 0), row[2], row[3])
 
 
-def mark_before(conn: sa.Connection, ts: int, cap: int | None = None) -> Mark:
-    """The last audit key created before ``ts`` (and at most ``cap``): exports after it start at ``ts``."""
-    row = conn.execute(
-        sa.text(
-            "SELECT audit_key, created_ts FROM ctl_audit_log WHERE created_ts < :ts "
-            "AND (CAST(:cap AS bigint) IS NULL OR audit_key <= :cap) ORDER BY audit_key DESC LIMIT 1"
-        ),
-        {"ts": ts, "cap": cap},
-    ).first()
-    return Mark(row[0], row[1]) if row else ORIGIN
-
-
 def day_start(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def mark_before_data(conn: sa.Connection, ts: int) -> Mark:
+    """The mark just before the first audit key whose data reaches ``ts``: a stream from it exports every
+    transaction from the first one carrying data of that time or later (after the last key when none does)."""
+    row = conn.execute(
+        sa.text(
+            "SELECT audit_key, created_ts FROM ctl_audit_log WHERE audit_key < COALESCE("
+            f"(SELECT min(audit_key) FROM ctl_audit_log WHERE {_DATA_TS} >= :ts), 9223372036854775807) "
+            "ORDER BY audit_key DESC LIMIT 1"
+        ),
+        {"ts": ts},
+    ).first()
+    return Mark(row[0], row[1]) if row else ORIGIN
 
 
 def starting_state(
     conn: sa.Connection, *, restart: str | None, start_date: date | None, stream: str = STREAM
 ) -> StreamState:
-    """The state the next export starts from.
+    """The state the next export of ``stream`` starts from.
 
-    ``restart`` (run config) forces a new start: ``"beginning"`` or a date ``YYYY-MM-DD`` (transactions
-    created from 00:00 UTC of that day on). Otherwise the stored state; a stream that never exported starts
-    at ``start_date`` (settings) or at the beginning.
+    ``restart`` (run config) forces a new start: ``"beginning"`` (every transaction), ``"start"`` (the
+    stream's start: ``start_date`` from the settings, else the beginning) or a data date ``YYYY-MM-DD``
+    (from the first transaction carrying data of 00:00 UTC of that day or later). Otherwise the stored state;
+    a stream that never exported starts at its start.
     """
-    if restart is not None:
-        if restart == RESTART_BEGINNING:
-            return StreamState(ORIGIN, None)
-        return StreamState(mark_before(conn, day_start(parse_day(restart))), None)
-    state = read_state(conn, stream)
-    if state is not None:
-        return state
-    return StreamState(mark_before(conn, day_start(start_date)) if start_date else ORIGIN, None)
+    if restart is None:
+        state = read_state(conn, stream)
+        if state is not None:
+            return state
+        restart = RESTART_START
+    if restart == RESTART_BEGINNING or (restart == RESTART_START and start_date is None):
+        return StreamState(ORIGIN, None)
+    day = start_date if restart == RESTART_START and start_date else parse_day(restart)
+    return StreamState(mark_before_data(conn, day_start(day)), None)
 
 
 def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"invalid date {text!r}: use YYYY-MM-DD or '{RESTART_BEGINNING}'") from None
+        raise ValueError(
+            f"invalid date {text!r}: use a data date YYYY-MM-DD, '{RESTART_BEGINNING}' or '{RESTART_START}'"
+        ) from None
 
 
 def pending_audit(conn: sa.Connection, after: int, upto: int | None = None) -> list[AuditRow]:
@@ -131,17 +139,25 @@ def pending_audit(conn: sa.Connection, after: int, upto: int | None = None) -> l
 
 
 def choose_window(rows: Sequence[AuditRow], prev_max_data_ts: int | None) -> list[AuditRow]:
-    """The longest prefix of ``rows`` whose data stays within one day (at least one row: always progress)."""
-    base = prev_max_data_ts
-    if base is None:
-        first = next((r for r in rows if r.max_data_ts is not None), None)
-        if first is None:
-            return list(rows)
-        base = first.min_data_ts if first.min_data_ts is not None else first.max_data_ts
-    limit = base + DAY_SECONDS
+    """The longest prefix of ``rows`` whose data stays within one day (at least one row: always progress).
+
+    The day starts at the previous export's ``max-data-ts``, or at the earliest data of the window when that
+    is later (the very first export, or the first after a gap in the data): the window's maximum data time
+    stays within a day of it.
+    """
     taken: list[AuditRow] = []
+    low: int | None = None
+    high: int | None = None
     for row in rows:
-        beyond = row.max_data_ts is not None and row.max_data_ts > limit
+        lows = [
+            v
+            for v in (low, row.min_data_ts if row.min_data_ts is not None else row.max_data_ts)
+            if v is not None
+        ]
+        highs = [v for v in (high, row.max_data_ts) if v is not None]
+        low, high = min(lows, default=None), max(highs, default=None)
+        starts = [v for v in (prev_max_data_ts, low) if v is not None]
+        beyond = high is not None and high - max(starts) > DAY_SECONDS
         if beyond and taken:
             break
         taken.append(row)
@@ -167,6 +183,34 @@ def max_data_ts_upto(conn: sa.Connection, audit_key: int) -> int | None:
     return conn.execute(
         sa.text(f"SELECT max({_DATA_TS}) FROM ctl_audit_log WHERE audit_key <= :k"), {"k": audit_key}
     ).scalar_one()
+
+
+def data_day_runs(conn: sa.Connection, day: date, cap: int) -> list[tuple[Mark, Mark]]:
+    """The audit-key spans ``(from, to]``, keys at most ``cap``, holding the transactions of data day ``day``.
+
+    A transaction belongs to the UTC day of its data time, or of its creation when it carries no fact data
+    (dimension changes). Loads cut their work along data time in spans that tile the day, so each key
+    belongs to one day; the keys of a day are mostly consecutive, and each maximal run of them is one span.
+    """
+    lo, hi = day_start(day), day_start(day) + DAY_SECONDS
+    rows = conn.execute(
+        sa.text(
+            "SELECT audit_key, created_ts, prev_key, prev_created FROM ("
+            f"SELECT audit_key, created_ts, COALESCE({_DATA_TS}, created_ts) AS day_ts, "
+            "lag(audit_key) OVER w AS prev_key, lag(created_ts) OVER w AS prev_created "
+            "FROM ctl_audit_log WHERE audit_key <= :cap WINDOW w AS (ORDER BY audit_key)) k "
+            "WHERE day_ts >= :lo AND day_ts < :hi ORDER BY audit_key"
+        ),
+        {"cap": cap, "lo": lo, "hi": hi},
+    ).all()
+    runs: list[tuple[Mark, Mark]] = []
+    for key, created, prev_key, prev_created in rows:
+        if runs and runs[-1][1].audit_key == prev_key:
+            runs[-1] = (runs[-1][0], Mark(key, created))
+        else:
+            start = Mark(prev_key, prev_created or 0) if prev_key is not None else ORIGIN
+            runs.append((start, Mark(key, created)))
+    return runs
 
 
 def save_state(conn: sa.Connection, plan: ExportPlan, stream: str = STREAM) -> None:

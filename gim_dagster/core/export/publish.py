@@ -17,20 +17,68 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from gim_dagster.core.export.contract import is_folder_name
 from gim_dagster.core.export.writer import Folder
 
 TMP_PREFIX = ".tmp-"
 
 
 class Destination(Protocol):
+    @property
+    def location(self) -> str:
+        """Where folders go: a directory or ``s3://bucket/prefix``."""
+        ...
+
     def publish(self, folder: Folder) -> str:
         """Publish ``folder`` (complete on disk); return where it now is."""
         ...
+
+    def folders(self) -> list[str]:
+        """The published export folders there, in name order."""
+        ...
+
+
+def destination_at(spec: str, s3_client: Any) -> Destination:
+    """A destination named at run time: ``s3://bucket/prefix`` or a local directory."""
+    if spec.startswith("s3://"):
+        bucket, _, prefix = spec.removeprefix("s3://").partition("/")
+        if not bucket or not prefix.strip("/"):
+            raise ValueError(f"destination {spec!r}: use s3://bucket/prefix (a prefix is required)")
+        return S3Destination(s3_client, bucket, prefix.strip("/"))
+    if not spec.strip() or "://" in spec:
+        raise ValueError(f"destination {spec!r}: use a local directory or s3://bucket/prefix")
+    return LocalDestination(Path(spec))
+
+
+def local_folders(root: Path) -> list[str]:
+    """Published folders in a directory (those with their ``.extracted.xml``), in name order."""
+    return sorted(
+        p.name for p in root.iterdir() if is_folder_name(p.name) and (p / f"{p.name}.extracted.xml").exists()
+    )
+
+
+def s3_folders(client: Any, bucket: str, prefix: str) -> list[str]:
+    """Published folders under an S3 prefix (those whose ``.extracted.xml`` exists), in name order."""
+    base = f"{prefix.strip('/')}/".lstrip("/")
+    names = set()
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base):
+        for item in page.get("Contents", []):
+            folder, _, file = item["Key"][len(base) :].partition("/")
+            if file == f"{folder}.extracted.xml" and is_folder_name(folder):
+                names.add(folder)
+    return sorted(names)
 
 
 @dataclass(frozen=True)
 class LocalDestination:
     root: Path
+
+    @property
+    def location(self) -> str:
+        return str(self.root)
+
+    def folders(self) -> list[str]:
+        return local_folders(self.root) if self.root.is_dir() else []
 
     def work_dir(self, name: str) -> Path:
         """Where to write a folder so that ``publish`` is a rename on the same file system."""
@@ -65,6 +113,13 @@ class S3Destination:
     """A boto3 S3 client."""
     bucket: str
     prefix: str
+
+    @property
+    def location(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix.strip('/')}"
+
+    def folders(self) -> list[str]:
+        return s3_folders(self.client, self.bucket, self.prefix)
 
     def publish(self, folder: Folder) -> str:
         base = f"{self.prefix.strip('/')}/{folder.name}"

@@ -12,13 +12,14 @@ Exporters of one Info Mart are serialised by a session advisory lock; a second o
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,9 +27,9 @@ import sqlalchemy as sa
 from gim_dagster import __version__
 from gim_dagster.core.export.contract import ExportInfo, Mark, reexport_folder_name
 from gim_dagster.core.export.plan import (
+    STREAM,
     ExportPlan,
-    day_start,
-    mark_before,
+    data_day_runs,
     max_data_ts_upto,
     plan_next,
     read_state,
@@ -138,19 +139,20 @@ def export_once(
     destinations: Sequence[Destination],
     options: ExportOptions = ExportOptions(),
     restart: str | None = None,
+    stream: str = STREAM,
 ) -> Published | None:
-    """Write the next folder of the stream and move the HWM; None when nothing was committed since."""
+    """Write the next folder of ``stream`` and move its HWM; None when nothing was committed since."""
     if not destinations:
         raise ValueError("no export destination configured")
     _prepare_views(engine, options)
     with _exclusive(engine), _snapshot(engine) as conn:
-        state = starting_state(conn, restart=restart, start_date=options.start_date)
+        state = starting_state(conn, restart=restart, start_date=options.start_date, stream=stream)
         plan: ExportPlan | None = plan_next(conn, state)
         if plan is None:
             return None
         info = _info(conn, plan.hwm_from, plan.hwm_to, plan.max_data_ts)
         published = _write_and_publish(conn, destinations, plan.folder, info, options)
-        save_state(conn, plan)
+        save_state(conn, plan, stream)
     return published
 
 
@@ -160,15 +162,39 @@ def export_stream(
     options: ExportOptions = ExportOptions(),
     restart: str | None = None,
     max_folders: int = 1,
+    stream: str = STREAM,
 ) -> list[Published]:
-    """Up to ``max_folders`` consecutive exports (each at most one day of data), in order."""
+    """Up to ``max_folders`` consecutive exports of ``stream`` (each at most one day of data), in order."""
     done: list[Published] = []
     while len(done) < max_folders:
-        published = export_once(engine, destinations, options, restart if not done else None)
+        published = export_once(engine, destinations, options, restart if not done else None, stream)
         if published is None:
             break
         done.append(published)
     return done
+
+
+def restart_into(
+    engine: sa.Engine,
+    destination: Destination,
+    restart: str | None,
+    options: ExportOptions = ExportOptions(),
+    max_folders: int = 1,
+) -> list[Published]:
+    """The stream of a destination named at run time: its own HWM (``stream_for(destination)``), so the
+    tenant's main stream is untouched. ``restart`` starts it again and needs an empty destination; without
+    it the destination's stream continues (or, new, starts at the stream's start)."""
+    if restart is not None and (held := destination.folders()):
+        raise ValueError(
+            f"{destination.location}: already holds {len(held)} export folder(s) ({held[0]}, …); "
+            "a restarted stream goes to an empty destination"
+        )
+    return export_stream(engine, [destination], options, restart, max_folders, stream_for(destination))
+
+
+def stream_for(destination: Destination) -> str:
+    """The HWM row of a run-time destination's stream (the column holds 64 characters; locations may not)."""
+    return "to:" + hashlib.sha1(destination.location.encode()).hexdigest()[:20]
 
 
 def reexport_day(
@@ -176,22 +202,21 @@ def reexport_day(
     destinations: Sequence[Destination],
     day: date,
     options: ExportOptions = ExportOptions(),
-) -> Published | None:
-    """Re-export the transactions committed on ``day`` (UTC) that the stream has already exported.
+) -> list[Published]:
+    """Re-export the transactions of data day ``day`` (UTC) that the stream has already exported.
 
-    The span is ``(last key created before the day, last key created before the next day]``, capped at the
-    stream's HWM (a re-export goes backwards from the most recent export, never ahead of it). The stream's
-    HWM does not move. None when the stream exported no transaction of that day.
+    One folder per span of consecutive audit keys of that day (``plan.data_day_runs``; usually one), capped
+    at the stream's HWM: a re-export goes backwards from the most recent export, never ahead of it, and the
+    stream's HWM does not move. Nothing when the stream exported no transaction of that day.
     """
     _prepare_views(engine, options)
     with _snapshot(engine) as conn:
         state = read_state(conn)
         if state is None:
-            return None
-        cap = state.mark.audit_key
-        lo = mark_before(conn, day_start(day), cap)
-        hi = mark_before(conn, day_start(day + timedelta(days=1)), cap)
-        if hi.audit_key <= lo.audit_key:
-            return None
-        info = _info(conn, lo, hi, max_data_ts_upto(conn, hi.audit_key))
-        return _write_and_publish(conn, destinations, reexport_folder_name(day, hi.audit_key), info, options)
+            return []
+        done = []
+        for lo, hi in data_day_runs(conn, day, state.mark.audit_key):
+            info = _info(conn, lo, hi, max_data_ts_upto(conn, hi.audit_key))
+            name = reexport_folder_name(day, hi.audit_key)
+            done.append(_write_and_publish(conn, destinations, name, info, options))
+        return done
