@@ -304,3 +304,49 @@ def test_a_lost_checkpoint_stops_the_tenant_until_an_operator_restarts_it(
     gsp.drain(max_records=400)
     assert gsp.facts() == before
     assert not [r for r in gsp_readings(tenant, gsp.consumer, gsp.store, 0.0) if r.name == "gim_gsp_stopped"]
+
+
+def test_the_sensor_requests_the_idle_flush_once_traffic_stops(
+    kafka: KafkaResource, gsp_for: Callable[[str], Gsp], unique: str
+) -> None:
+    """Traffic stops with the last allowed lateness of events held back: no record is new, yet the sensor asks
+    for one run (keyed by its checkpoint) once the pointer says the idle flush is due; none after it."""
+    from gim_dagster.assets.gsp import _request_for
+
+    tenant = f"f{unique}"
+    sim = simulated(tenant, hours=0.5, seed=4, agents=6)
+    produce_simulation(kafka, tenant, sim)
+    gsp = gsp_for(tenant)
+    while gsp.batch(10**6).read.records:  # no clock: nothing is idle-flushed
+        pass
+    pointer = gsp.store.pointer()
+    assert pointer is not None and pointer.pending_since_ms is not None
+    with pytest.raises((AssertionError, KeyError)):  # the last interactions are still held back
+        reconcile(tenant, sim, gsp.facts())
+    idle_ms = 600_000
+    due = pointer.pending_since_ms + idle_ms
+    with DagsterInstance.ephemeral() as instance:
+
+        def request_at(now_ms: int) -> Any:
+            context = build_sensor_context(instance=instance)
+            return _request_for(context, gsp.consumer, gsp.store, tenant, now_ms, idle_ms)
+
+        assert request_at(due - 1) is None
+        request = request_at(due)
+        assert request is not None and request.run_key == f"{tenant}:{pointer.checkpoint_id}"
+        flushed = gsp.batch(10**6, now_ms=due)  # the run the request starts, at the sensor's time
+        assert not flushed.read.records and flushed.output.facts
+        after = gsp.store.pointer()
+        assert after is not None and after.pending_since_ms is None
+        assert after.checkpoint_id != pointer.checkpoint_id
+        assert request_at(due) is None and request_at(FAR_FUTURE_MS) is None
+    reconcile(tenant, sim, gsp.facts())
+
+
+def test_a_pointer_written_before_pending_since_reads_as_nothing_pending() -> None:
+    from gim_dagster.core.gsp.microbatch import Pointer
+
+    old = json.dumps({"checkpoint_id": "c1", "partitions": [["t.voice.events", 0, 7, True]]}).encode()
+    pointer = Pointer.from_json(old)
+    assert pointer.pending_since_ms is None and not pointer.idle_flush_due(FAR_FUTURE_MS, 0)
+    assert Pointer.from_json(Pointer("c2", {("t", 0): 1}, {}, 42).to_json()).pending_since_ms == 42

@@ -30,14 +30,14 @@ class GspConfig:
     allowed lateness, so an accepted event from a fast clock never makes an on-time event too late.
     """
 
-    allowed_lateness_ms: int = 120_000
+    allowed_lateness_ms: int = 30_000
     dedup_window_ms: int = 600_000
     interaction_timeout_ms: int = 24 * HOUR_MS
     closed_retention_ms: int = 2 * HOUR_MS
     acw_grace_ms: int = HOUR_MS
     idle_flush_ms: int = 600_000
     max_record_bytes: int = 65_536
-    max_future_skew_ms: int = 60_000
+    max_future_skew_ms: int = 30_000
 
     def __post_init__(self) -> None:
         if self.dedup_window_ms < self.allowed_lateness_ms:
@@ -46,6 +46,18 @@ class GspConfig:
             raise ValueError("max_future_skew_ms must not be negative")
         if min(self.allowed_lateness_ms, self.interaction_timeout_ms, self.closed_retention_ms) <= 0:
             raise ValueError("lateness, timeout and retention must be positive")
+
+    @classmethod
+    def with_lateness(cls, allowed_lateness_ms: int, idle_flush_ms: int) -> GspConfig:
+        """The defaults with this lateness and idle flush; the future skew is capped at the lateness and
+        the de-duplication window is at least the lateness."""
+        base = cls()
+        return cls(
+            allowed_lateness_ms=allowed_lateness_ms,
+            dedup_window_ms=max(base.dedup_window_ms, allowed_lateness_ms),
+            idle_flush_ms=idle_flush_ms,
+            max_future_skew_ms=min(base.max_future_skew_ms, allowed_lateness_ms),
+        )
 
 
 @dataclass

@@ -96,23 +96,46 @@ def restart_from_raw(consumer: Consumer, store: CheckpointStore, tenant: str) ->
 
 @dataclass(frozen=True)
 class Pointer:
-    """The ``latest`` object: which checkpoint is current and the positions it covers (read by the sensor)."""
+    """The ``latest`` object: which checkpoint is current and the positions it covers (read by the sensor).
+
+    ``pending_since_ms``: of the raw partitions that still hold events back for lateness, the oldest
+    broker timestamp of the newest record read (``Clock.last_append_ms``); None when nothing is held back.
+    It tells the sensor when an idle flush becomes due although no new record arrives (``idle_flush_due``).
+    Pointers written before it existed read as None.
+    """
 
     checkpoint_id: str
     offsets: dict[TP, int]
     at_eof: dict[TP, bool]
+    pending_since_ms: int | None = None
 
     def to_json(self) -> bytes:
         parts = [[t, p, o, self.at_eof.get((t, p), False)] for (t, p), o in sorted(self.offsets.items())]
-        return json.dumps({"checkpoint_id": self.checkpoint_id, "partitions": parts}).encode()
+        doc: dict[str, Any] = {"checkpoint_id": self.checkpoint_id, "partitions": parts}
+        if self.pending_since_ms is not None:
+            doc["pending_since_ms"] = self.pending_since_ms
+        return json.dumps(doc).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> Pointer:
         doc = json.loads(data)
         parts = doc["partitions"]
         return cls(
-            doc["checkpoint_id"], {(t, p): o for t, p, o, _ in parts}, {(t, p): e for t, p, _, e in parts}
+            doc["checkpoint_id"],
+            {(t, p): o for t, p, o, _ in parts},
+            {(t, p): e for t, p, _, e in parts},
+            doc.get("pending_since_ms"),
         )
+
+    def idle_flush_due(self, now_ms: int, idle_flush_ms: int) -> bool:
+        """Whether a run from this checkpoint at ``now_ms`` would release events held back for lateness by
+        an idle flush (the same test as ``Processor``'s, for the partition that has been silent longest)."""
+        return self.pending_since_ms is not None and now_ms - self.pending_since_ms >= idle_flush_ms
+
+
+def pending_since(state: GspState) -> int | None:
+    """``Pointer.pending_since_ms`` of a state."""
+    return min((c.last_append_ms for c in state.clocks.values() if c.pending), default=None)
 
 
 class CheckpointStore:
@@ -140,7 +163,7 @@ class CheckpointStore:
         data = dumps(state)
         checkpoint_id = f"{state.batches:010d}-{hashlib.sha256(data).hexdigest()[:16]}.ckpt"
         self.s3.put_object(Bucket=self.bucket, Key=f"{self.prefix}/{checkpoint_id}", Body=data)
-        pointer = Pointer(checkpoint_id, dict(state.offsets), dict(state.at_eof))
+        pointer = Pointer(checkpoint_id, dict(state.offsets), dict(state.at_eof), pending_since(state))
         self.s3.put_object(Bucket=self.bucket, Key=f"{self.prefix}/{LATEST}", Body=pointer.to_json())
         return checkpoint_id
 
