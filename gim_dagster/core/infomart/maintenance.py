@@ -6,6 +6,14 @@ week or month partition) and from the DEFAULT partition, rows are deleted only i
 ``start_date_time_key`` is before the cutoff. Nothing at or after the cutoff is ever touched, and
 configuration history (``RESOURCE_GROUP_FACT_`` ...) and dimensions are never purged.
 
+ANALYZE stays bounded however long the history: it takes the partitions written since the previous run (the
+data time of the audit keys committed since, read from CTL_AUDIT_LOG) and those it deleted rows from, never
+the unchanged days. A fact table's own statistics (which autovacuum never gathers for a partitioned table)
+are refreshed when its partitions' row count moved more than ``PARENT_ANALYZE_SCALE`` since its last
+ANALYZE, as autovacuum does for plain tables: each refresh reads the whole history (all of it, or with
+PostgreSQL 18's ``ANALYZE ONLY`` a sample of it), so it gets rarer as history grows and costs about the same
+per day on average.
+
 Everything happens in one transaction that first takes the audit lock, so it never interleaves with a load
 (no lock-order deadlock between partition DDL and the loader) and a second run on the same day changes
 nothing. Each run, successful or not, adds a CTL_ETL_HISTORY row.
@@ -24,6 +32,7 @@ from gim_dagster.core.infomart._db import engine_for
 from gim_dagster.core.infomart.audit import AuditStats, begin_audit, finish_audit
 from gim_dagster.core.infomart.date_time import fill_date_time, missing_intervals
 from gim_dagster.core.infomart.partitions import (
+    Partition,
     Period,
     day_key,
     days_between,
@@ -34,6 +43,8 @@ from gim_dagster.core.infomart.partitions import (
 from gim_dagster.core.infomart.tables import PARTITION_KEY, PARTITIONED_TABLES
 
 JOB_NAME = "Job_MaintainGIM"
+PARENT_ANALYZE_SCALE = 0.1
+"""Share of a fact table's rows that must have changed (partitions' ``reltuples``) to ANALYZE the table."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,9 @@ class MaintenanceResult:
     partitions_created: list[str] = field(default_factory=list)
     date_time_rows: int = 0
     analyzed: list[str] = field(default_factory=list)
+    """Partitions and tables ANALYZEd (a partitioned table by its own name)."""
+    audit_key: int = 0
+    """This run's audit key: the next run analyzes what keys after it wrote."""
 
     @property
     def purged_rows(self) -> int:
@@ -112,43 +126,117 @@ class _Plan:
 
 def _maintain(conn: sa.Connection, job_id: str, plan: _Plan) -> MaintenanceResult:
     audit_key = begin_audit(conn, job_id=job_id, job_name=JOB_NAME)
+    written = _written_since(conn, _previous_audit_key(conn), audit_key)
     dropped, deleted = _purge(conn, day_key(plan.cutoff))
     created = ensure_partitions(conn, plan.partition_days, period=plan.period)
     date_time_rows = 0
     if missing_intervals(conn, plan.today, plan.date_time_end):
         date_time_rows = fill_date_time(conn, plan.today, plan.date_time_end, audit_key=audit_key)
     finish_audit(conn, audit_key, AuditStats(row_count=date_time_rows))
-    changed = (
-        {p.table for p in dropped} | {t for t, n in deleted.items() if n} | {_parent(n) for n in created}
+    analyzed = _analyze(conn, written, {t: set(parts) for t, parts in deleted.items()})
+    if date_time_rows:
+        conn.execute(sa.text("ANALYZE date_time"))
+        analyzed.append("date_time")
+    return MaintenanceResult(
+        job_id, plan.cutoff, dropped, _sum_deleted(deleted), created, date_time_rows, analyzed, audit_key
     )
-    analyzed = sorted(changed | ({"date_time"} if date_time_rows else set()))
-    for name in analyzed:
-        conn.execute(sa.text(f"ANALYZE {name}"))
-    return MaintenanceResult(job_id, plan.cutoff, dropped, deleted, created, date_time_rows, analyzed)
 
 
-def _purge(conn: sa.Connection, cutoff_key: int) -> tuple[list[PurgedPartition], dict[str, int]]:
-    """Drop the partitions wholly before ``cutoff_key``; delete older rows from the others that have some."""
-    dropped: list[PurgedPartition] = []
-    deleted: dict[str, int] = {}
+def _sum_deleted(deleted: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Rows deleted per table from the per-partition counts."""
+    return {table: sum(parts.values()) for table, parts in deleted.items()}
+
+
+def _previous_audit_key(conn: sa.Connection) -> int:
+    """The audit key of the last complete run (0 before the first: everything counts as written)."""
+    details = conn.execute(
+        sa.text(
+            "SELECT details FROM ctl_etl_history WHERE job_name = :n AND status = 'COMPLETE' "
+            "ORDER BY start_time DESC LIMIT 1"
+        ),
+        {"n": JOB_NAME},
+    ).scalar()
+    return int(json.loads(details).get("audit_key", 0)) if details else 0
+
+
+def _written_since(conn: sa.Connection, after: int, before: int) -> list[tuple[int, int]]:
+    """START_DATE_TIME_KEY ranges of the fact rows that transactions committed in ``(after, before)`` wrote.
+
+    Every writer holds the audit lock from drawing its key to its commit, and so does this run: the keys
+    below ``before`` are exactly those committed so far.
+    """
+    rows = conn.execute(
+        sa.text(
+            "SELECT DISTINCT min_start_date_time_key, max_start_date_time_key FROM ctl_audit_log "
+            "WHERE audit_key > :a AND audit_key < :b AND min_start_date_time_key IS NOT NULL"
+        ),
+        {"a": after, "b": before},
+    ).all()
+    return [(lo, hi) for lo, hi in rows]
+
+
+def _analyze(
+    conn: sa.Connection, written: list[tuple[int, int]], deleted_from: dict[str, set[str]]
+) -> list[str]:
+    """ANALYZE the partitions written or purged from, and each fact table whose rows moved enough."""
+    version = int(conn.execute(sa.text("SHOW server_version_num")).scalar_one())
+    only = "ONLY " if version >= 180_000 else ""  # older servers cannot gather a parent's alone
+    analyzed: list[str] = []
     for tbl in PARTITIONED_TABLES:
-        deleted[tbl.name] = 0
+        parts = list_partitions(conn, tbl.name)
+        changed = {p.name for p in parts if _overlaps(p, written)} | deleted_from.get(tbl.name, set())
+        for name in sorted(changed):
+            conn.execute(sa.text(f"ANALYZE {name}"))
+            analyzed.append(name)
+        if _rows_moved(conn, tbl.name) > PARENT_ANALYZE_SCALE:
+            conn.execute(sa.text(f"ANALYZE {only}{tbl.name}"))
+            analyzed.append(tbl.name)
+    return analyzed
+
+
+def _overlaps(part: Partition, written: list[tuple[int, int]]) -> bool:
+    if part.is_default:
+        return False  # the loader creates the partitions of its days: it never writes here
+    return any(lo < part.upper and part.lower <= hi for lo, hi in written)  # type: ignore[operator]
+
+
+def _rows_moved(conn: sa.Connection, table: str) -> float:
+    """How far the partitions' row count (``reltuples``) is from the table's at its last ANALYZE (share)."""
+    own, parts = conn.execute(
+        sa.text(
+            "SELECT p.reltuples, (SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = p.oid) "
+            "FROM pg_class p WHERE p.oid = CAST(:t AS regclass)"
+        ),
+        {"t": table},
+    ).one()
+    if own < 0:  # never analyzed
+        return float("inf") if parts > 0 else 0.0
+    return abs(parts - own) / max(own, 1.0)
+
+
+def _purge(conn: sa.Connection, cutoff_key: int) -> tuple[list[PurgedPartition], dict[str, dict[str, int]]]:
+    """Drop the partitions wholly before ``cutoff_key``; delete older rows from the others that have some.
+
+    Returns the dropped partitions and, per table, the rows deleted per partition.
+    """
+    dropped: list[PurgedPartition] = []
+    deleted: dict[str, dict[str, int]] = {}
+    for tbl in PARTITIONED_TABLES:
+        deleted[tbl.name] = {}
         for part in list_partitions(conn, tbl.name):
             if part.is_default or part.lower < cutoff_key < part.upper:  # type: ignore[operator]
-                deleted[tbl.name] += conn.execute(
+                rows = conn.execute(
                     sa.text(f"DELETE FROM {part.name} WHERE {PARTITION_KEY} < :cutoff"),
                     {"cutoff": cutoff_key},
                 ).rowcount
+                if rows:
+                    deleted[tbl.name][part.name] = rows
             elif part.upper <= cutoff_key:  # type: ignore[operator]
                 rows = conn.execute(sa.text(f"SELECT count(*) FROM {part.name}")).scalar_one()
                 conn.execute(sa.text(f"DROP TABLE {part.name}"))
                 dropped.append(PurgedPartition(tbl.name, part.name, key_day(part.lower), rows))  # type: ignore[arg-type]
     return dropped, deleted
-
-
-def _parent(partition: str) -> str:
-    """``interaction_fact_p20261123`` -> ``interaction_fact``."""
-    return partition.rsplit("_p", 1)[0]
 
 
 def _record_run(
