@@ -2,8 +2,8 @@
 
 `gim demo` runs once into a temporary state directory; the webserver then serves the code location
 against that demo's Dagster instance, and Playwright drives Debian's Chromium (never a browser Playwright
-downloads) through the asset graph, the tenant partitions' materialization metadata and the launch of a
-re-export backfill. No dagster-daemon runs, so the backfill is only requested: nothing is re-exported.
+downloads) through the asset graph, the tenant partitions' materialization metadata and a re-export backfill
+up to today, launched in the UI and carried out by a `dagster-daemon` started for it.
 
 Screenshots go to a temporary directory outside the repository; their paths are printed (`pytest -s`).
 The test skips with a reason where Playwright or Chromium is missing (CI installs both).
@@ -79,6 +79,9 @@ class DemoUI:
     url: str
     tenants: list[str]
     shots: Path
+    state: Path
+    env: dict[str, str]
+    """The environment the webserver runs in (the stack's connections and DAGSTER_HOME)."""
 
 
 def _graphql(url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any] | None:
@@ -149,7 +152,7 @@ def demo_ui() -> Iterator[DemoUI]:
             time.sleep(1)
         print(f"dagster-webserver: {url} (ready {time.monotonic() - began:.0f} s after the demo began)")
         print(f"screenshots: {shots}")
-        yield DemoUI(url=url, tenants=tenants, shots=shots)
+        yield DemoUI(url=url, tenants=tenants, shots=shots, state=state, env=web_env)
     finally:
         if web is not None:
             _stop(web)
@@ -365,9 +368,9 @@ query ($id: String!) {
 """
 
 
-def test_reexport_backfill_over_a_span_can_be_launched(page: Page, demo_ui: DemoUI) -> None:
-    last = datetime.now(UTC).date() - timedelta(days=1)  # the newest complete UTC day: the demo's traffic
-    days = [last - timedelta(days=n) for n in (2, 1, 0)]
+def test_reexport_backfill_over_a_span_up_to_today_runs_to_success(page: Page, demo_ui: DemoUI) -> None:
+    today = datetime.now(UTC).date()  # today's data day is a partition: a re-export reaches the newest export
+    days = [today - timedelta(days=n) for n in (2, 1, 0)]
     _open(page, demo_ui, "/assets/gim_reexport")
     page.get_by_role("button", name="Materialize…").first.click()
     dialog = page.get_by_role("dialog").filter(has_text="Launch runs to materialize gim_reexport")
@@ -407,6 +410,54 @@ def test_reexport_backfill_over_a_span_can_be_launched(page: Page, demo_ui: Demo
     assert backfill["isAssetBackfill"] and backfill["assetSelection"] == [{"path": ["gim_reexport"]}]
     assert sorted(backfill["partitionNames"]) == [_partition(day) for day in days], backfill
     assert backfill["numPartitions"] == len(days)
+
+    # A daemon carries the backfill out (queue, runs); wait for the terminal state Dagster records for it.
+    status = _run_backfill_to_its_end(demo_ui, backfill_id)
+    assert status == "COMPLETED_SUCCESS", status
+    answer = _graphql(demo_ui.url, MATERIALIZATIONS_QUERY, {"partitions": [_partition(day) for day in days]})
+    assert answer is not None and "errors" not in answer, answer
+    done = {m["partition"] for m in answer["data"]["assetOrError"]["assetMaterializations"]}
+    assert done == {_partition(day) for day in days}, done
+    _open(page, demo_ui, f"/runs/b/{backfill_id}")
+    _shot(page, demo_ui, "09-reexport-backfill-completed")
+
+
+MATERIALIZATIONS_QUERY = """
+query ($partitions: [String!]) {
+  assetOrError(assetKey: {path: ["gim_reexport"]}) {
+    ... on Asset { assetMaterializations(partitions: $partitions) { partition } }
+  }
+}
+"""
+
+
+TERMINAL = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+
+
+def _run_backfill_to_its_end(demo_ui: DemoUI, backfill_id: str) -> str:
+    """Start `dagster-daemon run` on the demo's instance until the backfill reaches a terminal status."""
+    log = demo_ui.state / "daemon.log"
+    with log.open("wb") as out:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "dagster._daemon", "run", "-m", "gim_dagster.definitions"],
+            env=demo_ui.env,
+            cwd=demo_ui.state,
+            start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 600  # a bound on a broken daemon, not a timing assumption
+        while True:
+            answer = _graphql(demo_ui.url, BACKFILL_QUERY, {"id": backfill_id})
+            status = (answer or {}).get("data", {}).get("partitionBackfillOrError", {}).get("status")
+            if status in TERMINAL:
+                return str(status)
+            assert daemon.poll() is None, f"dagster-daemon exited:\n{log.read_text(errors='replace')[-3000:]}"
+            assert time.monotonic() < deadline, f"backfill {backfill_id} still {status}"
+            time.sleep(1)
+    finally:
+        _stop(daemon)
 
 
 def _partition(day: date) -> str:
