@@ -7,9 +7,11 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from gim_dagster.core.infomart import partitions
 from gim_dagster.core.infomart.loader import load_batch
 from gim_dagster.core.infomart.maintenance import maintain
 from gim_dagster.core.infomart.partitions import (
+    Partition,
     Period,
     day_key,
     ensure_partitions,
@@ -85,3 +87,26 @@ def test_weekly_loads_route_rows_and_purge_deletes_only_before_the_cutoff(engine
 
     again = maintain(engine, retention_days=retention, partition_period=Period.WEEK, today=TODAY)
     assert again.purged_rows == 0 and again.partitions_created == []
+
+
+def test_covered_days_are_checked_without_listing_the_history(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loader's per-batch check looks up a few partitions by name, bounds from the catalog."""
+    week, month, odd = date(2031, 3, 12), date(2031, 6, 20), date(2032, 1, 1)
+    lo, hi = day_key(odd), day_key(odd + timedelta(days=1))
+    with engine.begin() as conn:
+        ensure_partitions(conn, [week], [IRF], Period.WEEK)
+        ensure_partitions(conn, [month], [IRF], Period.MONTH)
+        # a partition under a name of nobody's making: found by the full list, never created twice
+        conn.execute(sa.text(f"CREATE TABLE {IRF}_odd PARTITION OF {IRF} FOR VALUES FROM ({lo}) TO ({hi})"))
+
+    def listing(conn: sa.Connection, table: str) -> list[Partition]:
+        raise AssertionError("listed every partition")
+
+    with engine.begin() as conn:
+        with monkeypatch.context() as patched:
+            patched.setattr(partitions, "list_partitions", listing)
+            assert ensure_partitions(conn, [week, week + timedelta(days=3), month], [IRF]) == []
+        assert ensure_partitions(conn, [odd], [IRF]) == []
+        assert ensure_partitions(conn, [week + timedelta(days=7)], [IRF]) == [f"{IRF}_p20310319"]

@@ -102,11 +102,14 @@ def ensure_partitions(
 ) -> list[str]:
     """Create partitions (of ``period``) so that every day of ``days`` has one; return the names created.
 
-    Cheap when nothing is missing (one catalog query per table), so the loader calls it for every batch.
+    Cheap when nothing is missing, however long the history (``_covered``: one look-up of a few partitions
+    by name per table), so the loader calls it for every batch; only a missing day lists the partitions.
     """
     wanted = sorted(set(days))
     created: list[str] = []
     for table in tables if tables is not None else [t.name for t in PARTITIONED_TABLES]:
+        if _covered(conn, table, wanted):
+            continue
         existing = [p for p in list_partitions(conn, table) if not p.is_default]
         for day in wanted:
             if _covering(existing, day_key(day)) is None:
@@ -115,6 +118,27 @@ def ensure_partitions(
                 existing.append(Partition(table, partition_name(table, first), day_key(first), day_key(end)))
                 created.append(partition_name(table, first))
     return created
+
+
+def _covered(conn: sa.Connection, table: str, days: list[date]) -> bool:
+    """Whether the partitions named after a period's first day of each of ``days`` cover all of them.
+
+    The names only pick the candidates (the day itself, its ISO week's Monday, its month's first day: where
+    this module starts a partition of any period); their bounds come from the catalog. A day that none of
+    them covers (not created yet, or in a partition narrowed by a change of period) sends the caller to
+    the full list.
+    """
+    names = sorted({partition_name(table, period.bounds(day)[0]) for day in days for period in Period})
+    bounds = conn.execute(
+        sa.text(
+            "SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_class c "
+            "JOIN pg_inherits i ON i.inhrelid = c.oid AND i.inhparent = CAST(:t AS regclass) "
+            "WHERE c.relname = ANY(CAST(:names AS name[]))"
+        ),
+        {"t": table, "names": names},
+    ).scalars()
+    parts = [Partition(table, "", int(m[1]), int(m[2])) for bound in bounds if (m := _BOUND_RE.search(bound))]
+    return all(_covering(parts, day_key(day)) is not None for day in days)
 
 
 def _covering(partitions: Iterable[Partition], key: int) -> Partition | None:
