@@ -217,6 +217,10 @@ def _print_demo(summaries: list, elapsed: float) -> None:
             [f"{s.dead_lettered} / {s.malformed_injected}" for s in summaries],
         ),
         ("reconciliation differences", [_mark(s.differences == 0, str(s.differences)) for s in summaries]),
+        (
+            "facts outside dimension validity",
+            [_mark(not s.outside_validity, str(sum(s.outside_validity.values()))) for s in summaries],
+        ),
         ("export folders imported", [str(s.export_folders) for s in summaries]),
         (
             "exports verified",
@@ -232,6 +236,8 @@ def _print_demo(summaries: list, elapsed: float) -> None:
                 out.print(f"[red]{s.tenant} {category}:[/red] {example}", highlight=False)
         for problem in s.export_problems:
             out.print(f"[red]{s.tenant} export:[/red] {problem}", highlight=False)
+        for reference, count in s.outside_validity.items():
+            out.print(f"[red]{s.tenant} validity:[/red] {count} {reference} outside the row's validity")
     out.print("Next: `gim dev` opens the Dagster UI with these runs at http://127.0.0.1:3000")
 
 

@@ -47,6 +47,7 @@ from gim_dagster.core.configdb.schema import create_schema
 from gim_dagster.core.configdb.seed import SeedSpec, mutate_config, seed_config
 from gim_dagster.core.export.importer import import_exports, open_source
 from gim_dagster.core.export.target_schema import target_schema_sql
+from gim_dagster.core.infomart.checks import facts_outside_validity
 from gim_dagster.core.infomart.tables import EXPORTED_TABLES, FACT_TABLES
 from gim_dagster.core.kafka_io import distinct_keys, read_range, topic_partitions
 from gim_dagster.core.naming import TenantNames
@@ -112,11 +113,16 @@ class TenantSummary:
     export_verified: bool
     export_problems: list[str] = field(default_factory=list)
     runs: dict[str, int] = field(default_factory=dict)
+    outside_validity: dict[str, int] = field(default_factory=dict)
+    """``fact.column -> facts that started outside their dimension row's validity`` (must be empty)."""
 
     @property
     def ok(self) -> bool:
         return (
-            self.differences == 0 and self.export_verified and self.dead_lettered == self.malformed_injected
+            self.differences == 0
+            and self.export_verified
+            and self.dead_lettered == self.malformed_injected
+            and not self.outside_validity
         )
 
 
@@ -255,11 +261,11 @@ class Demo:
             self.say(f"{tenant}: resuming the window of run {journal['run']}, interrupted before it finished")
         run_no, options = journal["run"], DemoOptions(**journal["options"])
         configdb = postgres.configdb_engine(tenant)
+        start = datetime.fromisoformat(journal["start"])
         self._step(tenant, "configure")
-        self._configure(configdb, tenant, run_no, options.seed * 100 + number, options.agents)
+        self._configure(configdb, tenant, run_no, options.seed * 100 + number, options.agents, start)
         self._step(tenant, "simulate", done=True)
 
-        start = datetime.fromisoformat(journal["start"])
         params = TrafficParams(
             tenant=tenant,
             start=start,
@@ -294,6 +300,7 @@ class Demo:
         infomart = postgres.infomart_engine(tenant)
         with infomart.connect() as conn:
             result = reconcile(tenant, ledger, conn)
+            outside = facts_outside_validity(conn)
             facts = {
                 t.name: conn.execute(sa.text(f"SELECT count(*) FROM {t.name}")).scalar_one()
                 for t in FACT_TABLES
@@ -315,11 +322,16 @@ class Demo:
             export_verified=verified,
             export_problems=problems,
             runs=runs,
+            outside_validity=outside,
         )
 
-    def _configure(self, configdb: sa.Engine, tenant: str, run_no: int, seed: int, agents: int) -> None:
-        """Seed (first run) or change the Configuration DB, once per run: the run's number is written to
-        ``gim_demo_journal`` in the same transaction, so a demo killed around it never skips or repeats it."""
+    def _configure(
+        self, configdb: sa.Engine, tenant: str, run_no: int, seed: int, agents: int, at: datetime
+    ) -> None:
+        """Seed (first run) or change the Configuration DB, once per run, as of ``at`` (the start of the
+        run's traffic window: the objects exist, with these versions, from then on, as they would in a real
+        centre). The run's number is written to ``gim_demo_journal`` in the same transaction, so a demo
+        killed around it never skips or repeats it."""
         create_schema(configdb)
         with configdb.begin() as conn:
             conn.exec_driver_sql(JOURNAL_DDL)
@@ -328,10 +340,10 @@ class Demo:
                 return
             seeded = conn.execute(sa.text("SELECT count(*) FROM cfg_person")).scalar_one()
             if not seeded:
-                counts = seed_config(conn, SeedSpec(tenant, agents, 4, 6, seed=seed))
+                counts = seed_config(conn, SeedSpec(tenant, agents, 4, 6, seed=seed, at=at))
                 self.say(f"{tenant}: seeded the Configuration DB ({counts.get('cfg_person', 0)} persons)")
             else:
-                changes = mutate_config(conn, seed=seed * 1000 + run_no, changes=3)
+                changes = mutate_config(conn, seed=seed * 1000 + run_no, changes=3, at=at)
                 self.say(f"{tenant}: configuration changes: {'; '.join(changes)}")
             conn.execute(sa.text("INSERT INTO gim_demo_journal (run) VALUES (:r)"), {"r": run_no})
 

@@ -3,6 +3,9 @@
 * referential integrity: every fact ``*_key`` column that names a dimension's single-column primary key,
   the ``*_date_time_key`` columns (``DATE_TIME``) and the audit keys (``CTL_AUDIT_LOG``) point at a row;
 * audit keys: no fact row without both audit keys;
+* validity in time: every fact's dimension row (a version of a configuration object) was valid when the fact
+  started, so a time-valid join (``fact.start_ts >= dim.start_ts AND (dim.end_ts IS NULL OR fact.start_ts <
+  dim.end_ts)``) keeps every fact;
 * offsets: successive loads cover contiguous offset ranges (from run metadata: ``offsets_contiguous``).
 """
 
@@ -60,6 +63,26 @@ def orphan_counts(conn: sa.Connection) -> dict[str, int]:
         orphans = conn.execute(sa.text(sql)).scalar_one()
         if orphans:
             counts[f"{ref.table}.{ref.column}"] = int(orphans)
+    return counts
+
+
+def facts_outside_validity(conn: sa.Connection) -> dict[str, int]:
+    """``table.column -> facts that started outside the validity of the dimension row they point at``, for
+    the references into time-valid dimensions (those with START_TS and END_TS; static rows have none)."""
+    timed = {t.name for t in EXPORTED_TABLES if {"start_ts", "end_ts"} <= set(t.columns.keys())}
+    facts = {t.name for t in EXPORTED_TABLES if t.info["kind"] == "fact" and "start_ts" in t.columns}
+    counts = {}
+    for ref in references():
+        if ref.target not in timed or ref.table not in facts:
+            continue
+        join = f"JOIN {ref.target} d ON d.{ref.target_column} = f.{ref.column}"
+        sql = (
+            f"SELECT count(*) FROM {ref.table} f {join} "
+            "WHERE d.start_ts IS NOT NULL AND (f.start_ts < d.start_ts OR f.start_ts >= d.end_ts)"
+        )
+        outside = conn.execute(sa.text(sql)).scalar_one()
+        if outside:
+            counts[f"{ref.table}.{ref.column}"] = int(outside)
     return counts
 
 
