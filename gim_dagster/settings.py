@@ -305,7 +305,7 @@ class DagsterSettings(_Strict):
     gsp_batch_max_records: Annotated[int, Field(ge=100)] = 200_000
     # GSP holds each event back this long (event time) for late, out-of-order events of its partition; a
     # later one is dead-lettered. It bounds freshness from below (docs/operations.md, "Freshness").
-    gsp_allowed_lateness_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
+    gsp_allowed_lateness_seconds: Annotated[int, Field(ge=1, le=3600)] = 15
     # A raw partition silent this long has every held-back event applied (the sensor asks for that run).
     gsp_idle_flush_seconds: Annotated[int, Field(ge=0, le=86_400)] = 600
     # The Dagster daemon evaluates sensors every 5 s at most, so lower values act as 5.

@@ -64,7 +64,7 @@ def traffic(
     late_window: Annotated[
         int,
         typer.Option(help="Bound of lateness and duplicate delay, seconds.", callback=number(ge=1, le=3600)),
-    ] = 30,
+    ] = 15,
     malformed: Annotated[
         float, typer.Option(help="Probability of a malformed record after an event.", callback=PROBABILITY)
     ] = 0.0,

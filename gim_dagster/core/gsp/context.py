@@ -30,14 +30,14 @@ class GspConfig:
     allowed lateness, so an accepted event from a fast clock never makes an on-time event too late.
     """
 
-    allowed_lateness_ms: int = 30_000
+    allowed_lateness_ms: int = 15_000
     dedup_window_ms: int = 600_000
     interaction_timeout_ms: int = 24 * HOUR_MS
     closed_retention_ms: int = 2 * HOUR_MS
     acw_grace_ms: int = HOUR_MS
     idle_flush_ms: int = 600_000
     max_record_bytes: int = 65_536
-    max_future_skew_ms: int = 30_000
+    max_future_skew_ms: int = 15_000
 
     def __post_init__(self) -> None:
         if self.dedup_window_ms < self.allowed_lateness_ms:

@@ -64,7 +64,7 @@ class TrafficParams:
     duplicates: float = 0.0
     late: float = 0.0
     malformed: float = 0.0
-    late_window_s: int = 30  # at most GSP's default allowed lateness (30 s), so no late event is too late
+    late_window_s: int = 15  # at most GSP's default allowed lateness (15 s), so no late event is too late
     outbound_share: float = 0.05  # outbound call attempts per hour, as a share of calls_per_hour
     daily_shape: bool = True
     shifts: Literal["daily", "window"] = "daily"
