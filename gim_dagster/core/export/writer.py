@@ -19,9 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from gim_dagster.core.export.contract import ExportInfo, Mark, render_info, sha1_line
-from gim_dagster.core.infomart.tables import EXPORTED_TABLES, metadata
+from gim_dagster.core.infomart.tables import EXPORTED_TABLES, PARTITION_KEY, PARTITIONED_TABLES, metadata
 
 MODEL_TABLES = frozenset(metadata.tables)
+PARTITIONED = frozenset(t.name for t in PARTITIONED_TABLES)
 
 VIEW_SCHEMA = "gim_export"
 BLOCK_BYTES = 1 << 20
@@ -43,12 +44,24 @@ class Source:
 
         Written as one range on ``update_audit_key`` (indexed) because ``create <= update``:
         ``update in (a, b]`` or (``update > b`` and ``create in (a, b]``).
+
+        A fact table's partitions (by START_DATE_TIME_KEY) each have their own audit-key index, so the rows
+        are also bounded by the data time that the window's transactions recorded in CTL_AUDIT_LOG (the
+        loader, the only writer of facts, records the START_DATE_TIME_KEY range of every row it writes):
+        the scan then probes the partitions of those days only, not one index per day of history.
         """
         a, b = int(window[0].audit_key), int(window[1].audit_key)
         cols = ", ".join(f"NULLIF({c}, '') AS {c}" if text else c for c, text in self.columns)
-        return (
+        select = (
             f"SELECT {cols} FROM {self.relation} WHERE update_audit_key > {a} "
             f"AND (update_audit_key <= {b} OR (create_audit_key > {a} AND create_audit_key <= {b}))"
+        )
+        if self.table not in PARTITIONED:
+            return select
+        keys = f"FROM ctl_audit_log WHERE audit_key > {a} AND audit_key <= {b}"
+        return (
+            f"{select} AND {PARTITION_KEY} >= (SELECT min(min_start_date_time_key) {keys}) "
+            f"AND {PARTITION_KEY} <= (SELECT max(max_start_date_time_key) {keys})"
         )
 
 

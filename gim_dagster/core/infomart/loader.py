@@ -364,18 +364,28 @@ def _update_existing(
     staging = f"gim_stg_{rows.table}"
     _create_temp_like(conn, staging, rows.table, rows.columns)
     copy_rows(conn, staging, rows.columns, (rows.rows[key] for key in existing))
-    return conn.execute(sa.text(update_sql(rows.table, rows.columns, staging)), {"ak": audit_key}).rowcount
+    pk = primary_key(table(rows.table))
+    span = None
+    if PARTITION_KEY in pk:
+        at = pk.index(PARTITION_KEY)
+        span = (min(key[at] for key in existing), max(key[at] for key in existing))
+    sql = update_sql(rows.table, rows.columns, staging, span)
+    return conn.execute(sa.text(sql), {"ak": audit_key}).rowcount
 
 
-def update_sql(name: str, columns: Sequence[str], staging: str) -> str:
+def update_sql(name: str, columns: Sequence[str], staging: str, span: tuple[int, int] | None = None) -> str:
     """The UPDATE of ``name`` from ``staging`` (bound parameter ``:ak`` = audit key) by primary key.
 
     It touches only rows whose values differ: they keep CREATE_AUDIT_KEY and get ``:ak`` as
-    UPDATE_AUDIT_KEY. Identical rows are left alone, so a replayed batch changes nothing.
+    UPDATE_AUDIT_KEY. Identical rows are left alone, so a replayed batch changes nothing. ``span``, the
+    lowest and highest START_DATE_TIME_KEY of the staged keys, prunes a fact table to those partitions:
+    without it the join visits every partition of the history.
     """
     pk = primary_key(table(name))
     non_key = [c for c in columns if c not in pk]
     joined = " AND ".join(f"t.{c} = s.{c}" for c in pk)
+    if span is not None:
+        joined += f" AND t.{PARTITION_KEY} BETWEEN {int(span[0])} AND {int(span[1])}"
     assignments = ", ".join([*(f"{c} = s.{c}" for c in non_key), "update_audit_key = :ak"])
     old = ", ".join(f"t.{c}" for c in non_key)
     new = ", ".join(f"s.{c}" for c in non_key)
