@@ -6,6 +6,7 @@ killed run safe to repeat. No ``from __future__ import annotations``: Dagster re
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from confluent_kafka import Consumer
 from dagster import (
@@ -72,9 +73,12 @@ def key_resolver(store: SnapshotStore, consumer: Consumer, tenant: str) -> KeyRe
     return resolver_from_gca(store.read_snapshot(marker).tables, store.read_dimension_keys(marker))
 
 
-def checkpoint_store(settings: Settings, s3: S3Resource, tenant: str) -> CheckpointStore:
+def checkpoint_store(settings: Settings, s3: S3Resource | Any, tenant: str) -> CheckpointStore:
+    """The tenant's checkpoints; ``s3`` is the resource or a boto3 client made from it (a sensor makes one
+    client per evaluation for all tenants: building a boto3 client costs more CPU than the GET)."""
     prefix = f"{settings.s3.prefix}/{TenantNames(tenant).gsp_checkpoint_prefix}"
-    return CheckpointStore(s3.get_client(), str(resolve(settings.s3.bucket)), prefix)
+    client = s3.get_client() if isinstance(s3, S3Resource) else s3
+    return CheckpointStore(client, str(resolve(settings.s3.bucket)), prefix)
 
 
 def gsp_config(settings: Settings, idle_flush_seconds: int | None = None) -> GspConfig:
@@ -157,9 +161,10 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         requested = False
         now_ms = int(time.time() * 1000)
         idle_flush_ms = settings.dagster.gsp_idle_flush_seconds * 1000
+        client = s3.get_client()
         try:
             for tenant in settings.tenant_names:
-                store = checkpoint_store(settings, s3, tenant)
+                store = checkpoint_store(settings, client, tenant)
                 request = _request_for(context, consumer, store, tenant, now_ms, idle_flush_ms)
                 if request is not None:
                     requested = True
