@@ -87,22 +87,26 @@ def test_second_run_changes_nothing(engine: sa.Engine) -> None:
 
 
 def test_analyze_takes_what_changed_since_the_previous_run_not_the_history(engine: sa.Engine) -> None:
-    """Only partitions written since the last run are analyzed; the table itself once its rows moved 10 %."""
-    _load_days(engine, days_back=3, per_day=20)  # 80 rows over four days, offsets 0..79
-    first = maintain(engine, retention_days=RETENTION, today=TODAY, date_time_days_ahead=10)
-    written = {partition_name(IRF, TODAY - timedelta(days=d)) for d in range(4)}
+    """Only partitions written since the last run are analyzed; the table itself once 10 % of it changed."""
+    _load_days(engine, days_back=11, per_day=20)  # 240 rows over twelve days, offsets 0..239
+    keep = 30
+    first = maintain(engine, retention_days=keep, today=TODAY, date_time_days_ahead=10)
+    written = {partition_name(IRF, TODAY - timedelta(days=d)) for d in range(12)}
     assert written | {IRF} <= set(first.analyzed)
 
-    def load_more(ids: range, day_back: int, offset: int) -> list[str]:
+    def load_more(ids: range, day_back: int, offset: int, retention_days: int = keep) -> list[str]:
         recs = records([irf_row(i, TODAY - timedelta(days=day_back)) for i in ids], start_offset=offset)
         load_batch(engine, recs, job_name="infomart_load", topic_offsets=end_offsets(recs))
-        result = maintain(engine, retention_days=RETENTION, today=TODAY, date_time_days_ahead=10)
+        result = maintain(engine, retention_days=retention_days, today=TODAY, date_time_days_ahead=10)
         return sorted(n for n in result.analyzed if n.startswith(IRF))
 
-    # three rows today (under 10 % of the table): today's partition only, the older days are left alone
-    assert load_more(range(5000, 5003), 0, 80) == [partition_name(IRF, TODAY)]
-    # thirty rows yesterday (over 10 %): yesterday's partition and the table's own statistics
-    assert load_more(range(6000, 6030), 1, 83) == [IRF, partition_name(IRF, TODAY - timedelta(days=1))]
+    # three rows today (today's 23 rows: under 10 % of the table): today's partition, no other day
+    assert load_more(range(5000, 5003), 0, 240) == [partition_name(IRF, TODAY)]
+    # a day in, a day out (the total stays 243): the partitions written since hold 63 rows, 26 %
+    assert load_more(range(6000, 6020), 1, 243, retention_days=10) == [
+        IRF,
+        partition_name(IRF, TODAY - timedelta(days=1)),
+    ]
     with engine.connect() as conn:
         own = conn.execute(sa.text(f"SELECT reltuples FROM pg_class WHERE relname = '{IRF}'")).scalar_one()
-    assert own == 113
+    assert own == 243

@@ -9,10 +9,10 @@ configuration history (``RESOURCE_GROUP_FACT_`` ...) and dimensions are never pu
 ANALYZE stays bounded however long the history: it takes the partitions written since the previous run (the
 data time of the audit keys committed since, read from CTL_AUDIT_LOG) and those it deleted rows from, never
 the unchanged days. A fact table's own statistics (which autovacuum never gathers for a partitioned table)
-are refreshed when its partitions' row count moved more than ``PARENT_ANALYZE_SCALE`` since its last
-ANALYZE, as autovacuum does for plain tables: each refresh reads the whole history (all of it, or with
-PostgreSQL 18's ``ANALYZE ONLY`` a sample of it), so it gets rarer as history grows and costs about the same
-per day on average.
+are refreshed when more than ``PARENT_ANALYZE_SCALE`` of its rows changed since its last ANALYZE (rows of
+the partitions written since, or purged), as autovacuum does for plain tables: each refresh reads the whole
+history (all of it, or with PostgreSQL 18's ``ANALYZE ONLY`` a sample of it), so it gets rarer as history
+grows and costs about the same per day on average.
 
 Everything happens in one transaction that first takes the audit lock, so it never interleaves with a load
 (no lock-order deadlock between partition DDL and the loader) and a second run on the same day changes
@@ -44,7 +44,7 @@ from gim_dagster.core.infomart.tables import PARTITION_KEY, PARTITIONED_TABLES
 
 JOB_NAME = "Job_MaintainGIM"
 PARENT_ANALYZE_SCALE = 0.1
-"""Share of a fact table's rows that must have changed (partitions' ``reltuples``) to ANALYZE the table."""
+"""Share of a fact table's rows that must have changed since its last ANALYZE to ANALYZE it again."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def _maintain(conn: sa.Connection, job_id: str, plan: _Plan) -> MaintenanceResul
     if missing_intervals(conn, plan.today, plan.date_time_end):
         date_time_rows = fill_date_time(conn, plan.today, plan.date_time_end, audit_key=audit_key)
     finish_audit(conn, audit_key, AuditStats(row_count=date_time_rows))
-    analyzed = _analyze(conn, written, {t: set(parts) for t, parts in deleted.items()})
+    analyzed = _analyze(conn, written, {t: set(parts) for t, parts in deleted.items()}, audit_key)
     if date_time_rows:
         conn.execute(sa.text("ANALYZE date_time"))
         analyzed.append("date_time")
@@ -175,10 +175,21 @@ def _written_since(conn: sa.Connection, after: int, before: int) -> list[tuple[i
     return [(lo, hi) for lo, hi in rows]
 
 
+def _key_before(conn: sa.Connection, when: datetime) -> int:
+    """The last audit key created at or before ``when`` (UTC): read backwards from the newest."""
+    return conn.execute(
+        sa.text(
+            "SELECT coalesce((SELECT audit_key FROM ctl_audit_log WHERE created <= :w "
+            "ORDER BY audit_key DESC LIMIT 1), 0)"
+        ),
+        {"w": when},
+    ).scalar_one()
+
+
 def _analyze(
-    conn: sa.Connection, written: list[tuple[int, int]], deleted_from: dict[str, set[str]]
+    conn: sa.Connection, written: list[tuple[int, int]], deleted_from: dict[str, set[str]], audit_key: int
 ) -> list[str]:
-    """ANALYZE the partitions written or purged from, and each fact table whose rows moved enough."""
+    """ANALYZE the partitions written or purged from, and each fact table whose rows changed enough."""
     version = int(conn.execute(sa.text("SHOW server_version_num")).scalar_one())
     only = "ONLY " if version >= 180_000 else ""  # older servers cannot gather a parent's alone
     analyzed: list[str] = []
@@ -188,7 +199,7 @@ def _analyze(
         for name in sorted(changed):
             conn.execute(sa.text(f"ANALYZE {name}"))
             analyzed.append(name)
-        if _rows_moved(conn, tbl.name) > PARENT_ANALYZE_SCALE:
+        if _changed_share(conn, tbl.name, parts, audit_key) > PARENT_ANALYZE_SCALE:
             conn.execute(sa.text(f"ANALYZE {only}{tbl.name}"))
             analyzed.append(tbl.name)
     return analyzed
@@ -200,19 +211,34 @@ def _overlaps(part: Partition, written: list[tuple[int, int]]) -> bool:
     return any(lo < part.upper and part.lower <= hi for lo, hi in written)  # type: ignore[operator]
 
 
-def _rows_moved(conn: sa.Connection, table: str) -> float:
-    """How far the partitions' row count (``reltuples``) is from the table's at its last ANALYZE (share)."""
-    own, parts = conn.execute(
+def _changed_share(conn: sa.Connection, table: str, parts: list[Partition], audit_key: int) -> float:
+    """How much of ``table`` changed since its own last ANALYZE, as a share of the rows it counted then.
+
+    The larger of the net change of its partitions' ``reltuples`` (a purge) and the rows of the partitions
+    written since (new days: with retention, a day in and a day out change the total by nothing).
+    """
+    own, analyzed_at = conn.execute(
         sa.text(
-            "SELECT p.reltuples, (SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) FROM pg_inherits i "
-            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = p.oid) "
-            "FROM pg_class p WHERE p.oid = CAST(:t AS regclass)"
+            "SELECT c.reltuples, s.last_analyze AT TIME ZONE 'UTC' FROM pg_class c "
+            "LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid WHERE c.oid = CAST(:t AS regclass)"
         ),
         {"t": table},
     ).one()
-    if own < 0:  # never analyzed
-        return float("inf") if parts > 0 else 0.0
-    return abs(parts - own) / max(own, 1.0)
+    rows = dict(
+        conn.execute(
+            sa.text(
+                "SELECT c.relname, greatest(c.reltuples, 0) FROM pg_inherits i "
+                "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = CAST(:t AS regclass)"
+            ),
+            {"t": table},
+        ).all()
+    )
+    total = sum(rows.values())
+    if own < 0 or analyzed_at is None:  # never analyzed (or its statistics' time was reset)
+        return float("inf") if total > 0 else 0.0
+    since = _written_since(conn, _key_before(conn, analyzed_at), audit_key)
+    written = sum(rows[p.name] for p in parts if _overlaps(p, since))
+    return max(abs(total - own), written) / max(own, 1.0)
 
 
 def _purge(conn: sa.Connection, cutoff_key: int) -> tuple[list[PurgedPartition], dict[str, dict[str, int]]]:
