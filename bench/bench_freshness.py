@@ -5,9 +5,10 @@ process it starts):
 
     .venv/bin/python bench/bench_freshness.py [--minutes 9] [--agents 50] [--calls-per-hour 600] [--seed 1]
 
-Everything that matters to freshness keeps the product's DEFAULTS: ``dagster.sensor_interval_seconds`` 30,
-``gsp_batch_max_records``, GSP's allowed lateness (120 s) and idle flush (600 s), the local instance's run
-queue (``gim_dagster/stack_dagster.yaml``), one partition per raw topic (``gim.yaml``).
+Everything that matters to freshness keeps the product's DEFAULTS (``docs/operations.md``, "Freshness"):
+``dagster.sensor_interval_seconds`` (5), ``gsp_batch_max_records``, ``gsp_allowed_lateness_seconds`` (15) and
+``gsp_idle_flush_seconds`` (600), the local instance's run queue (``gim_dagster/stack_dagster.yaml``), one
+partition per raw topic (``gim.yaml``). ``bench/bench_tenants.py`` reuses this module for many tenants.
 
 1. A fresh state directory and a settings file with one tenant, ``fresh`` (otherwise ``gim.yaml``);
    ``gim stack up --no-metrics``, ``gim simulate config --tenant fresh --agents N``, then
@@ -44,6 +45,8 @@ split into consecutive segments (each starts where the previous one ended, so th
 after-call work (agent topic) to the IRFs carrying the ACW. ``--tail-minutes`` keeps the stack up that much
 longer after traffic stops and reports whether the interactions that ended in the last allowed-lateness of
 traffic (no later record moves their partition's frontier) ever arrive. ``--json FILE`` writes every figure.
+``--set dagster.NAME=N`` (repeatable) measures a profile other than the defaults, e.g. the low-latency one:
+``--set dagster.gsp_allowed_lateness_seconds=5``.
 """
 
 from __future__ import annotations
@@ -86,10 +89,15 @@ def log(msg: str) -> None:
 # ---- processes -----------------------------------------------------------------------------------------
 
 
-def write_settings(path: Path) -> None:
-    """gim.yaml with one tenant; every other field (and every default) as in the repository's file."""
+def write_settings(
+    path: Path, tenants: list[str] | None = None, dagster: dict[str, int] | None = None
+) -> None:
+    """gim.yaml with the tenants (default: ``fresh``) and the ``dagster`` settings given (the low-latency
+    profile); every other field (and every default) as in the repository's file."""
     doc = yaml.safe_load((ROOT / "gim.yaml").read_text())
-    doc["tenants"] = [{"name": TENANT, "time_zone": "UTC"}]
+    doc["tenants"] = [{"name": name, "time_zone": "UTC"} for name in tenants or [TENANT]]
+    if dagster:
+        doc["dagster"] = {**(doc.get("dagster") or {}), **dagster}
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
@@ -154,7 +162,7 @@ class RunTimes:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def read_runs(instance: Any, stage: str) -> list[RunTimes]:
+def read_runs(instance: Any, stage: str, tenant: str = TENANT) -> list[RunTimes]:
     from dagster import DagsterEventType, RunsFilter
 
     wanted = {
@@ -164,7 +172,7 @@ def read_runs(instance: Any, stage: str) -> list[RunTimes]:
         DagsterEventType.ASSET_MATERIALIZATION: "materialized",
     }
     runs = []
-    for rec in instance.get_run_records(RunsFilter(tags={"gim/tenant-stage": f"{TENANT}:{stage}"})):
+    for rec in instance.get_run_records(RunsFilter(tags={"gim/tenant-stage": f"{tenant}:{stage}"})):
         run = rec.dagster_run
         times = RunTimes(run.run_id, stage, run.status.value, rec.create_timestamp.timestamp())
         times.ended = rec.end_time
@@ -180,10 +188,10 @@ def read_runs(instance: Any, stage: str) -> list[RunTimes]:
     return runs
 
 
-def wait_for_gca(instance: Any, timeout: float) -> RunTimes:
+def wait_for_gca(instance: Any, timeout: float, tenant: str = TENANT) -> RunTimes:
     deadline = time.time() + timeout
     while time.time() < deadline:
-        for run in read_runs(instance, "gca"):
+        for run in read_runs(instance, "gca", tenant):
             if run.status == "SUCCESS":
                 return run
             if run.status == "FAILURE":
@@ -192,7 +200,7 @@ def wait_for_gca(instance: Any, timeout: float) -> RunTimes:
     raise RuntimeError(f"no successful gca_snapshot run within {timeout:.0f} s")
 
 
-def wait_idle(instance: Any, timeout: float) -> None:
+def wait_idle(instance: Any, timeout: float, tenant: str = TENANT) -> None:
     """Until no run of the tenant is queued or in progress (so that the event logs read are complete)."""
     from dagster import RunsFilter
 
@@ -200,7 +208,7 @@ def wait_idle(instance: Any, timeout: float) -> None:
 
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if not instance.get_run_records(RunsFilter(statuses=BUSY, tags={"gim/tenant": TENANT}), limit=1):
+        if not instance.get_run_records(RunsFilter(statuses=BUSY, tags={"gim/tenant": tenant}), limit=1):
             return
         time.sleep(2)
 
@@ -257,7 +265,7 @@ def produce_live(records: list[Any], bootstrap: str, topics: dict[str, str], cut
 
 
 class Poller(threading.Thread):
-    """Notes, once a second, when each interaction's rows are final in the Info Mart."""
+    """Notes, once a second (``interval``), when each interaction's rows are final in the Info Mart."""
 
     IF_SQL = sa.text("SELECT media_server_ixn_guid FROM interaction_fact WHERE active_flag = 0")
     IRF_SQL = sa.text(
@@ -265,9 +273,16 @@ class Poller(threading.Thread):
         "coalesce(sum(after_call_work_count), 0) FROM interaction_resource_fact GROUP BY 1"
     )
 
-    def __init__(self, engine: sa.Engine, expected_irfs: dict[str, int], expected_acw: dict[str, int]):
+    def __init__(
+        self,
+        engine: sa.Engine,
+        expected_irfs: dict[str, int],
+        expected_acw: dict[str, int],
+        interval: float = 1.0,
+    ):
         super().__init__(daemon=True)
         self.engine, self.expected_irfs, self.expected_acw = engine, expected_irfs, expected_acw
+        self.interval = interval
         self.if_final: dict[str, float] = {}
         self.irf_final: dict[str, float] = {}
         self.acw_done: dict[str, float] = {}
@@ -282,7 +297,7 @@ class Poller(threading.Thread):
             except sa.exc.SQLAlchemyError as exc:
                 if len(self.errors) < 5:
                     self.errors.append(str(exc).splitlines()[0])
-            self.stop.wait(max(0.0, 1.0 - (time.time() - began)))
+            self.stop.wait(max(0.0, self.interval - (time.time() - began)))
 
     def poll_once(self) -> None:
         with self.engine.connect() as conn:
@@ -532,8 +547,8 @@ def print_report(
     p95 = pct(delays, 0.95)
 
     head = Table(
-        title=f"Freshness with default settings: {len(done)} interactions ended in {args.minutes:g} min "
-        f"of live traffic ({args.agents} agents)"
+        title=f"Freshness with {settings_label(args)}: {len(done)} interactions ended in "
+        f"{args.minutes:g} min of live traffic ({args.agents} agents)"
     )
     for col in ("", "n", "p50 s", "p95 s", "max s", "mean s"):
         head.add_column(col, justify="right" if col else "left")
@@ -624,6 +639,26 @@ def print_report(
         )
 
 
+def add_setting_option(parser: argparse.ArgumentParser) -> None:
+    def setting(text: str) -> tuple[str, int]:
+        name, _, value = text.partition("=")
+        return name.removeprefix("dagster."), int(value)
+
+    parser.add_argument(
+        "--set",
+        type=setting,
+        action="append",
+        default=[],
+        metavar="dagster.NAME=N",
+        help="a dagster setting other than its default (repeatable), "
+        "e.g. dagster.gsp_allowed_lateness_seconds=5",
+    )
+
+
+def settings_label(args: argparse.Namespace) -> str:
+    return "default settings" if not args.set else ", ".join(f"dagster.{k}={v}" for k, v in args.set)
+
+
 # ---- main ----------------------------------------------------------------------------------------------
 
 
@@ -642,11 +677,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, pgdata)")
+    add_setting_option(parser)
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="gim-freshness-"))
     state, settings_file = tmp / "state", tmp / "gim.yaml"
-    write_settings(settings_file)
+    write_settings(settings_file, dagster=dict(args.set))
     env = {**os.environ, "GIM_STATE_DIR": str(state), "GIM_SETTINGS": str(settings_file)}
     env.pop("DAGSTER_HOME", None)
     dev: subprocess.Popen[bytes] | None = None
@@ -691,14 +727,13 @@ def main(argv: list[str] | None = None) -> int:
         from dagster import DagsterInstance
 
         from gim_dagster.core.configdb.roster import load_roster
-        from gim_dagster.core.gsp.context import GspConfig
         from gim_dagster.core.naming import TenantNames
         from gim_dagster.core.sim import TrafficParams, simulate
         from gim_dagster.resources.kafka import ensure_topics
         from gim_dagster.settings import load_settings
 
-        lateness_ms = GspConfig().allowed_lateness_ms
         settings = load_settings(settings_file)
+        lateness_ms = settings.dagster.gsp_allowed_lateness_seconds * 1000
         tenant, names = settings.tenant(TENANT), TenantNames(TENANT)
         bootstrap = env["GIM_KAFKA_BOOTSTRAP_SERVERS"]
         instance = DagsterInstance.get()
