@@ -39,7 +39,7 @@ class Source:
     columns: tuple[tuple[str, bool], ...]
     """``(name, is_string)`` pairs."""
 
-    def select(self, window: tuple[Mark, Mark]) -> str:
+    def select(self, window: tuple[Mark, Mark], span: tuple[int, int] | None = None) -> str:
         """Rows whose create or update audit key is in ``(from, to]``.
 
         Written as one range on ``update_audit_key`` (indexed) because ``create <= update``:
@@ -48,7 +48,9 @@ class Source:
         A fact table's partitions (by START_DATE_TIME_KEY) each have their own audit-key index, so the rows
         are also bounded by the data time that the window's transactions recorded in CTL_AUDIT_LOG (the
         loader, the only writer of facts, records the START_DATE_TIME_KEY range of every row it writes):
-        the scan then probes the partitions of those days only, not one index per day of history.
+        the scan then probes the partitions of those days only, not one index per day of history. ``span``
+        is that range when the caller read it (``window_span``): as constants it also spares the planner
+        the other partitions; without it the query reads it itself.
         """
         a, b = int(window[0].audit_key), int(window[1].audit_key)
         cols = ", ".join(f"NULLIF({c}, '') AS {c}" if text else c for c, text in self.columns)
@@ -58,11 +60,25 @@ class Source:
         )
         if self.table not in PARTITIONED:
             return select
-        keys = f"FROM ctl_audit_log WHERE audit_key > {a} AND audit_key <= {b}"
-        return (
-            f"{select} AND {PARTITION_KEY} >= (SELECT min(min_start_date_time_key) {keys}) "
-            f"AND {PARTITION_KEY} <= (SELECT max(max_start_date_time_key) {keys})"
-        )
+        if span is not None:
+            lo, hi = str(int(span[0])), str(int(span[1]))
+        else:
+            keys = f"FROM ctl_audit_log WHERE audit_key > {a} AND audit_key <= {b}"
+            lo = f"(SELECT min(min_start_date_time_key) {keys})"
+            hi = f"(SELECT max(max_start_date_time_key) {keys})"
+        return f"{select} AND {PARTITION_KEY} >= {lo} AND {PARTITION_KEY} <= {hi}"
+
+
+def window_span(conn: sa.Connection, window: tuple[Mark, Mark]) -> tuple[int, int] | None:
+    """The START_DATE_TIME_KEY range of the fact rows written in ``window`` (None: it wrote none)."""
+    lo, hi = conn.execute(
+        sa.text(
+            "SELECT min(min_start_date_time_key), max(max_start_date_time_key) FROM ctl_audit_log "
+            "WHERE audit_key > :a AND audit_key <= :b"
+        ),
+        {"a": window[0].audit_key, "b": window[1].audit_key},
+    ).one()
+    return None if lo is None else (lo, hi)
 
 
 @dataclass
@@ -166,10 +182,15 @@ def _transcoder(encoding: str) -> Callable[[bytes, bool], bytes]:
 
 
 def write_table(
-    raw: Any, archive: zipfile.ZipFile, source: Source, window: tuple[Mark, Mark], encoding: str
+    raw: Any,
+    archive: zipfile.ZipFile,
+    source: Source,
+    window: tuple[Mark, Mark],
+    encoding: str,
+    span: tuple[int, int] | None = None,
 ) -> int:
     """Stream one table's changed rows into ``<table>.csv`` (+ ``.csv.sha1``); return the row count."""
-    sql = f"COPY ({source.select(window)}) TO STDOUT (FORMAT csv)"
+    sql = f"COPY ({source.select(window, span)}) TO STDOUT (FORMAT csv)"
     transcode = _transcoder(encoding)
     total = 0
     digest = hashlib.sha1()
@@ -217,9 +238,10 @@ def write_folder(
     zip_path, sha1_path, _ = folder.files
     raw = conn.connection.driver_connection
     window = (info.hwm_from, info.hwm_to)
+    span = window_span(conn, window)
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as archive:
         for source in tables:
-            if rows := write_table(raw, archive, source, window, encoding):
+            if rows := write_table(raw, archive, source, window, encoding, span):
                 folder.rows[source.table] = rows
     folder.zip_sha1 = file_sha1(zip_path)
     sha1_path.write_text(sha1_line(folder.zip_sha1, zip_path.name), encoding="ascii")
