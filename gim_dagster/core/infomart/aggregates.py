@@ -250,8 +250,9 @@ def _rebuild_subhr(conn: sa.Connection, family: _Family, bounds: dict[str, int])
         f"WITH seg AS ({family.segments}) "
         f"INSERT INTO {subhr.name} ({columns}) "
         f"SELECT t.date_time_key, {keys}, {', '.join(values)}, :ak, :ak "
-        f"FROM seg JOIN {TOUCHED} t ON seg.a < t.date_time_key + {INTERVAL_SECONDS} "
-        "AND greatest(seg.b, seg.a + 1) > t.date_time_key "
+        # t.date_time_key alone on one side: each segment finds its intervals by a range scan of the key
+        f"FROM seg JOIN {TOUCHED} t ON t.date_time_key > seg.a - {INTERVAL_SECONDS} "
+        "AND t.date_time_key < greatest(seg.b, seg.a + 1) "
         f"GROUP BY t.date_time_key, {keys}"
     )
     return conn.execute(sa.text(sql), bounds).rowcount

@@ -13,7 +13,8 @@ identifiers. Where we deviate from the PDM we say so in the column's ``comment``
 Every table carries ``info`` describing its role, read by the loader, the export and the target-schema
 script (never hard-code a table list elsewhere):
 
-``kind``         ``"fact"``, ``"config_fact"``, ``"dimension"``, ``"static_dimension"`` or ``"control"``
+``kind``         ``"fact"``, ``"config_fact"``, ``"dimension"``, ``"static_dimension"``, ``"aggregate"``
+                 (RAA, written by ``aggregates``; ``level`` names its interval) or ``"control"``
 ``exported``     in the PDM's Data Export set (has ``create_audit_key`` and ``update_audit_key``)
 ``partitioned``  range-partitioned by ``start_date_time_key``
 
