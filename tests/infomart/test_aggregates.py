@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -288,3 +289,12 @@ def test_hours_and_days_are_the_tenants(kolkata: sa.Engine) -> None:
     assert measures(kolkata, "agt_i_agent_day") == {
         local_midnight: {"offered": 1, "accepted": 1, "engage": 1, "engage_time": 600}
     }
+
+
+def test_concurrent_runs_aggregate_each_key_once(engine: sa.Engine, feed: Feed) -> None:
+    feed.load(CALL, *SESSION)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: aggregate(engine), range(2)))
+    assert sorted(r.intervals for r in results) == [0, 5]  # the second waits, then finds nothing new
+    assert measures(engine, "agt_i_sess_state_hour")[T10]["active_time"] == 3300
+    assert measures(engine, "agt_i_agent_hour")[T10]["engage_time"] == 600

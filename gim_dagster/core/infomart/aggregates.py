@@ -56,7 +56,7 @@ _LONGEST_DAY = 26 * 3600
 # Every segment source selects, per fact, the aggregate's keys then (m, a, b, n): the measure, the UTC
 # seconds [a, b) it spans and the count it adds to the interval where it starts. A measure X of an
 # aggregate is the count n of segments m = X, X_TIME their seconds. Only closed facts of known agents.
-_FACTS = "start_date_time_key BETWEEN :lo AND :hi AND end_ts IS NOT NULL AND resource_key <> {unknown}"
+_FACTS = f"start_date_time_key BETWEEN :lo AND :hi AND end_ts IS NOT NULL AND resource_key <> {K.UNKNOWN_KEY}"
 
 # IRF carries totals, not the time of each ring, talk or hold: they are laid out from START_TS in that
 # order (ring, then talk, then hold), the after-call work from END_TS.
@@ -70,7 +70,7 @@ FROM (SELECT irf.*, irf.start_ts + coalesce(irf.ring_duration, 0) AS answered,
         td.resource_role_code = 'RECEIVED' AS offered,
         td.resource_role_code = 'RECEIVED' AND td.result_reason_code = 'ANSWEREDBYAGENT' AS accepted
       FROM interaction_resource_fact irf JOIN technical_descriptor td USING (technical_descriptor_key)
-      WHERE irf.{_FACTS.format(unknown=K.UNKNOWN_KEY)}) f
+      WHERE irf.{_FACTS}) f
 CROSS JOIN LATERAL (VALUES
     ('offered', f.start_ts, f.start_ts, f.offered::integer),
     ('accepted', f.answered, f.answered, f.accepted::integer),
@@ -99,17 +99,16 @@ _STATE_MEASURE = (
     )
     + " END"
 )
-_SM_FACTS = _FACTS.format(unknown=K.UNKNOWN_KEY)
 _SESS_STATE_SEGMENTS = f"""
 SELECT {_SM_KEYS}, 'active' AS m, start_ts AS a, end_ts AS b, 0 AS n
-FROM sm_res_session_fact WHERE {_SM_FACTS}
+FROM sm_res_session_fact WHERE {_FACTS}
 UNION ALL
-SELECT {_SM_KEYS}, {_STATE_MEASURE}, start_ts, end_ts, 1 FROM sm_res_state_fact WHERE {_SM_FACTS}
+SELECT {_SM_KEYS}, {_STATE_MEASURE}, start_ts, end_ts, 1 FROM sm_res_state_fact WHERE {_FACTS}
 """
 _STATE_RSN_SEGMENTS = f"""
 SELECT {_SM_KEYS}, resource_state_key, resource_state_reason_key,
     'state_rsn' AS m, start_ts AS a, end_ts AS b, 1 AS n
-FROM sm_res_state_reason_fact WHERE {_SM_FACTS}
+FROM sm_res_state_reason_fact WHERE {_FACTS}
 """
 
 # The span of time each changed fact row touches (its intervals are recomputed), per source table.
