@@ -13,22 +13,24 @@ from gim_dagster.core.infomart.date_time import INTERVAL_SECONDS
 from gim_dagster.core.infomart.partitions import day_key, list_partitions, partition_name
 from gim_dagster.core.infomart.schema import head_revision, migrate
 from gim_dagster.core.infomart.tables import (
+    AGGREGATE_TABLES,
     ALL_TABLES,
     EXPORTED_TABLES,
     FACT_TABLES,
     PARTITIONED_TABLES,
     primary_key,
+    view_name,
 )
 
 from .conftest import DATE_TIME_RANGE, TODAY
 
 
 def test_migrate_twice_is_idempotent_and_matches_model(fresh_db_url: str) -> None:
-    assert migrate(fresh_db_url, date_time_range=DATE_TIME_RANGE) == "0001"
+    assert migrate(fresh_db_url, date_time_range=DATE_TIME_RANGE) == head_revision()
     engine = sa.create_engine(fresh_db_url)
     with engine.connect() as conn:
         audit_rows = conn.execute(sa.text("SELECT count(*) FROM ctl_audit_log")).scalar_one()
-    assert migrate(fresh_db_url, date_time_range=DATE_TIME_RANGE) == "0001"
+    assert migrate(fresh_db_url, date_time_range=DATE_TIME_RANGE) == head_revision()
     with engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == head_revision()
         assert conn.execute(sa.text("SELECT count(*) FROM ctl_audit_log")).scalar_one() == audit_rows
@@ -37,6 +39,9 @@ def test_migrate_twice_is_idempotent_and_matches_model(fresh_db_url: str) -> Non
             db_columns = {c["name"] for c in inspector.get_columns(tbl.name)}
             assert db_columns == {c.name for c in tbl.columns}, tbl.name
             assert tuple(inspector.get_pk_constraint(tbl.name)["constrained_columns"]) == primary_key(tbl)
+        for tbl in AGGREGATE_TABLES:  # reports read the AG2_* views, column for column the AGT_* tables
+            view_columns = [c["name"] for c in inspector.get_columns(view_name(tbl))]
+            assert view_columns == [c.name for c in tbl.columns], view_name(tbl)
     engine.dispose()
 
 
@@ -126,4 +131,4 @@ def test_date_time_filled_with_calendar_attributes(fresh_db_url: str) -> None:
 def test_concurrent_migrations_do_not_break(fresh_db_url: str) -> None:
     with ThreadPoolExecutor(max_workers=3) as pool:
         versions = list(pool.map(lambda _: migrate(fresh_db_url, date_time_range=DATE_TIME_RANGE), range(3)))
-    assert versions == ["0001"] * 3
+    assert versions == [head_revision()] * 3

@@ -13,7 +13,8 @@ identifiers. Where we deviate from the PDM we say so in the column's ``comment``
 Every table carries ``info`` describing its role, read by the loader, the export and the target-schema
 script (never hard-code a table list elsewhere):
 
-``kind``         ``"fact"``, ``"config_fact"``, ``"dimension"``, ``"static_dimension"`` or ``"control"``
+``kind``         ``"fact"``, ``"config_fact"``, ``"dimension"``, ``"static_dimension"``, ``"aggregate"``
+                 (RAA, written by ``aggregates``; ``level`` names its interval) or ``"control"``
 ``exported``     in the PDM's Data Export set (has ``create_audit_key`` and ``update_audit_key``)
 ``partitioned``  range-partitioned by ``start_date_time_key``
 
@@ -401,6 +402,85 @@ RESOURCE_GROUP_COMBINATION = Table(
 )
 
 
+# ----------------------------------------------------------------------------------------- aggregates
+AGGREGATE_LEVELS = ("subhr", "hour", "day")
+"""The interval levels built, each keyed by the DATE_TIME column of ``AGGREGATE_LEVEL_KEYS``."""
+AGGREGATE_LEVEL_KEYS = {"subhr": "date_time_key", "hour": "date_time_hour_key", "day": "date_time_day_key"}
+
+
+def _aggregate(family: str, keys: tuple[str, ...], measures: tuple[str, ...], comment: str) -> list[Table]:
+    """The RAA tables ``AGT_<family>_SUBHR|HOUR|DAY``: one row per interval and combination of ``keys``.
+
+    DATE_TIME_KEY is the key of the interval's first 15-minute row (``AGGREGATE_LEVEL_KEYS``). The audit
+    keys are the aggregation high-water mark (``GIM_AGG_HWM``) of the run that last computed the row.
+    """
+    return [
+        Table(
+            f"agt_{family}_{level}",
+            metadata,
+            Column(
+                "date_time_key", Integer, nullable=False, comment=f"DATE_TIME.{AGGREGATE_LEVEL_KEYS[level]}"
+            ),
+            *(Column(k, Integer, nullable=False) for k in keys),
+            *(Column(m, Integer, nullable=False, server_default="0") for m in measures),
+            *_audit(),
+            sa.PrimaryKeyConstraint("date_time_key", *keys, name=f"pk_agt_{family}_{level}"),
+            comment=comment,
+            info={"kind": "aggregate", "exported": False, "partitioned": False, "level": level},
+        )
+        for level in AGGREGATE_LEVELS
+    ]
+
+
+_AGENT_KEYS = ("tenant_key", "media_type_key", "resource_key")
+AGT_I_AGENT = _aggregate(
+    "i_agent",
+    (*_AGENT_KEYS, "interaction_type_key", "resource_group_combination_key"),
+    (
+        "offered",
+        "accepted",
+        "invite",
+        "invite_time",
+        "engage",
+        "engage_time",
+        "hold",
+        "hold_time",
+        "wrap",
+        "wrap_time",
+    ),
+    comment="RAA interval-based: an agent's handling of interactions per interval (from IRF).",
+)
+AGT_I_SESS_STATE = _aggregate(
+    "i_sess_state",
+    (*_AGENT_KEYS, "resource_group_combination_key"),
+    (
+        "active_time",
+        "ready",
+        "ready_time",
+        "not_ready",
+        "not_ready_time",
+        "busy",
+        "busy_time",
+        "wrap",
+        "wrap_time",
+    ),
+    comment="RAA interval-based: an agent's login and state times per interval (SM_RES_SESSION_/STATE_FACT).",
+)
+AGT_I_STATE_RSN = _aggregate(
+    "i_state_rsn",
+    (*_AGENT_KEYS, "resource_group_combination_key", "resource_state_key", "resource_state_reason_key"),
+    ("state_rsn", "state_rsn_time"),
+    comment="RAA interval-based: an agent's time per state reason per interval (SM_RES_STATE_REASON_FACT).",
+)
+AGGREGATE_TABLES: tuple[Table, ...] = (*AGT_I_AGENT, *AGT_I_SESS_STATE, *AGT_I_STATE_RSN)
+"""The aggregate tables, read by reports through the ``AG2_*`` view of the same suffix (``view_name``)."""
+
+
+def view_name(aggregate: Table) -> str:
+    """The RAA view reports read an aggregate table through: ``AGT_X`` -> ``AG2_X``."""
+    return "ag2_" + aggregate.name.removeprefix("agt_")
+
+
 # -------------------------------------------------------------------------------------------- control
 CTL_AUDIT_LOG = Table(
     "ctl_audit_log",
@@ -459,6 +539,18 @@ GIM_EXPORT_HWM = Table(
     Column("updated", sa.DateTime, nullable=False),
     sa.PrimaryKeyConstraint("stream", name="pk_gim_export_hwm"),
     comment="Ours: export high-water marks, updated only when an export is complete.",
+    info={"kind": "control", "exported": False, "partitioned": False},
+)
+
+GIM_AGG_HWM = Table(
+    "gim_agg_hwm",
+    metadata,
+    Column("aggregation", String(64), nullable=False, comment="aggregation set (AGT_I: the interval tables)"),
+    Column("hwm_audit_key", BigInteger, nullable=False, comment="last audit key aggregated"),
+    Column("intervals", Integer, comment="15-minute intervals the last run recomputed"),
+    Column("updated", sa.DateTime, nullable=False),
+    sa.PrimaryKeyConstraint("aggregation", name="pk_gim_agg_hwm"),
+    comment="Ours: aggregation high-water marks, moved in the transaction that recomputes the intervals.",
     info={"kind": "control", "exported": False, "partitioned": False},
 )
 
