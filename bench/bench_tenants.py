@@ -15,8 +15,9 @@ every setting at its DEFAULT, one partition per raw topic:
 2. Trickle traffic at wall-clock time for every tenant (steady staffing, ``--calls-per-hour`` … each, no
    faults): ``--minutes`` measured, then ``--cooldown-minutes`` unmeasured; a poller per tenant reads its Info
    Mart every ``--poll-seconds`` and notes when each interaction's rows are final.
-3. After traffic stops it waits (``--wait-minutes`` at most) for the measured interactions and for the runs
-   under way, then lets the daemon sit ``--idle-minutes`` with nothing arriving: every sensor keeps evaluating
+3. After traffic stops it waits (``--wait-minutes`` at most) for the measured interactions, then (at most
+   ``--drain-minutes``) until no run has been under way or created for three sensor intervals, then lets
+   the daemon sit ``--idle-minutes`` with nothing arriving: every sensor keeps evaluating
    every tenant, and no run may be launched (GSP's idle flush of the held-back tail is due only
    ``dagster.gsp_idle_flush_seconds``, 600 s, after the last record; the idle window ends before that).
 
@@ -173,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=4, help="measured live traffic (default 4)")
     parser.add_argument("--cooldown-minutes", type=float, default=1, help="unmeasured traffic after it (1)")
     parser.add_argument("--wait-minutes", type=float, default=3, help="then wait at most this for rows (3)")
+    parser.add_argument(
+        "--drain-minutes", type=float, default=4, help="then wait at most this for the runs to end (4)"
+    )
     parser.add_argument("--idle-minutes", type=float, default=2, help="then nothing arrives this long (2)")
     parser.add_argument("--agents", type=int, default=10, help="per tenant (10)")
     parser.add_argument("--calls-per-hour", type=float, default=60, help="per tenant (60)")
@@ -324,9 +328,17 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(2)
         for p in pollers.values():
             p.stop.set()
-        time.sleep(2 * settings.dagster.sensor_interval_seconds)  # the last sensor ticks see the last load
-        while busy(instance) and time.time() < deadline + 60:
-            time.sleep(1)
+        # The backlog must be worked off before the idle window: quiet = no run busy or created for three
+        # sensor intervals (the last sensor ticks see the last GSP and load runs' results).
+        quiet_s = 3 * max(settings.dagster.sensor_interval_seconds, 5)
+        drain_deadline = time.time() + args.drain_minutes * 60
+        while time.time() < drain_deadline:
+            if not busy(instance) and not runs_between(instance, time.time() - quiet_s, time.time()):
+                break
+            time.sleep(2)
+        backlog = busy(instance)
+        if backlog:
+            log(f"WARNING: runs still under way {args.drain_minutes:g} min after the rows: not idle")
         idle_began = time.time()
         idle_cpu0 = meter.totals()
         log(f"idle: nothing arrives for {args.idle_minutes:g} min")
@@ -413,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         out.print(
             f"Runs created during the {(idle_end - idle_began) / 60:.1f} min idle window: {len(idle_runs)} "
             f"({verdict}: sensors must launch nothing while nothing arrives"
+            + ("; WARNING: the window began with runs under way" if backlog else "")
             + ("" if idle_end < flush_due else "; WARNING: the window reached the idle-flush time")
             + ")"
         )
@@ -426,7 +439,15 @@ def main(argv: list[str] | None = None) -> int:
                 "not_final": not_final,
                 "runs_per_hour": {s: len(rs) / hours_flowed for s, rs in by_stage.items()},
                 "cpu_per_minute": {"traffic": busy_cpu, "idle": idle_cpu},
-                "idle_runs": [r.dagster_run.run_id for r in idle_runs],
+                "idle_runs": [
+                    {
+                        "run_id": r.dagster_run.run_id,
+                        "job": r.dagster_run.job_name,
+                        "tags": r.dagster_run.tags,
+                    }
+                    for r in idle_runs
+                ],
+                "idle_began_with_backlog": backlog,
                 "windows": {"traffic": [traffic_began, traffic_end], "idle": [idle_began, idle_end]},
             }
             args.json.write_text(json.dumps(report, indent=1, default=str))
