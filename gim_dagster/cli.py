@@ -218,6 +218,10 @@ def _print_demo(summaries: list, elapsed: float) -> None:
         ),
         ("reconciliation differences", [_mark(s.differences == 0, str(s.differences)) for s in summaries]),
         (
+            "aggregates match the facts",
+            [_mark(not s.aggregate_problems, "no" if s.aggregate_problems else "yes") for s in summaries],
+        ),
+        (
             "facts outside dimension validity",
             [_mark(not s.outside_validity, str(sum(s.outside_validity.values()))) for s in summaries],
         ),
@@ -236,6 +240,8 @@ def _print_demo(summaries: list, elapsed: float) -> None:
                 out.print(f"[red]{s.tenant} {category}:[/red] {example}", highlight=False)
         for problem in s.export_problems:
             out.print(f"[red]{s.tenant} export:[/red] {problem}", highlight=False)
+        for problem in s.aggregate_problems:
+            out.print(f"[red]{s.tenant} aggregates:[/red] {problem}", highlight=False)
         for reference, count in s.outside_validity.items():
             out.print(f"[red]{s.tenant} validity:[/red] {count} {reference} outside the row's validity")
     out.print("Next: `gim dev` opens the Dagster UI with these runs at http://127.0.0.1:3000")

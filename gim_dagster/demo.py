@@ -47,6 +47,7 @@ from gim_dagster.core.configdb.schema import create_schema
 from gim_dagster.core.configdb.seed import SeedSpec, mutate_config, seed_config
 from gim_dagster.core.export.importer import import_exports, open_source
 from gim_dagster.core.export.target_schema import target_schema_sql
+from gim_dagster.core.infomart.aggregates import check_totals
 from gim_dagster.core.infomart.checks import facts_outside_validity
 from gim_dagster.core.infomart.tables import EXPORTED_TABLES, FACT_TABLES
 from gim_dagster.core.kafka_io import distinct_keys, read_range, topic_partitions
@@ -68,6 +69,7 @@ PIPELINE: tuple[tuple[str, str, bool, dict[str, Any] | None], ...] = (
     # The window just simulated is complete: release what GSP holds back for late events.
     ("gsp_microbatch", "gsp", True, {"idle_flush_seconds": 0}),
     ("infomart_load", "load", True, None),
+    ("infomart_aggregates", "aggregates", False, None),
     ("infomart_maintenance", "maintenance", False, None),
     ("gim_export", "export", False, {"max_folders": 100}),
 )
@@ -115,6 +117,8 @@ class TenantSummary:
     runs: dict[str, int] = field(default_factory=dict)
     outside_validity: dict[str, int] = field(default_factory=dict)
     """``fact.column -> facts that started outside their dimension row's validity`` (must be empty)."""
+    aggregate_problems: list[str] = field(default_factory=list)
+    """Aggregate totals that differ between levels or from the facts (``aggregates.check_totals``)."""
 
     @property
     def ok(self) -> bool:
@@ -123,6 +127,7 @@ class TenantSummary:
             and self.export_verified
             and self.dead_lettered == self.malformed_injected
             and not self.outside_validity
+            and not self.aggregate_problems
         )
 
 
@@ -301,6 +306,7 @@ class Demo:
         with infomart.connect() as conn:
             result = reconcile(tenant, ledger, conn)
             outside = facts_outside_validity(conn)
+            aggregate_problems = check_totals(conn)
             facts = {
                 t.name: conn.execute(sa.text(f"SELECT count(*) FROM {t.name}")).scalar_one()
                 for t in FACT_TABLES
@@ -323,6 +329,7 @@ class Demo:
             export_problems=problems,
             runs=runs,
             outside_validity=outside,
+            aggregate_problems=aggregate_problems,
         )
 
     def _configure(

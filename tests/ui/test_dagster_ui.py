@@ -38,7 +38,14 @@ except ImportError:  # pragma: no cover - CI installs playwright with the test e
 
 ROOT = Path(__file__).parents[2]
 TENANT = "acme"
-STAGES = ("gca_snapshot", "gsp_microbatch", "infomart_load", "infomart_maintenance", "gim_export")
+STAGES = (
+    "gca_snapshot",
+    "gsp_microbatch",
+    "infomart_load",
+    "infomart_aggregates",
+    "infomart_maintenance",
+    "gim_export",
+)
 # What the machine notes say works for Debian's Chromium here (closed network, running as root).
 CHROMIUM_FLAGS = [
     "--headless",
@@ -252,6 +259,7 @@ LINEAGE = {
     "gca_snapshot": set(),
     "gsp_microbatch": {"gca_snapshot"},
     "infomart_load": {"gca_snapshot", "gsp_microbatch"},
+    "infomart_aggregates": {"infomart_load"},
     "infomart_maintenance": {"infomart_load"},
     "gim_export": {"infomart_load"},
     "gim_reexport": {"gim_export"},

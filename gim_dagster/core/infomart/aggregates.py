@@ -180,6 +180,13 @@ def aggregate(
         return AggregationResult(hwm, top, intervals, rows)
 
 
+def pending_audit_key(engine: sa.Engine) -> int | None:
+    """The newest committed audit key when it is past the high-water mark (a run has work), else None."""
+    with engine.connect() as conn:
+        top = conn.execute(sa.text("SELECT coalesce(max(audit_key), 0) FROM ctl_audit_log")).scalar_one()
+        return top if top > read_hwm(conn) else None
+
+
 def read_hwm(conn: sa.Connection) -> int:
     """The last audit key aggregated (0 before the first run)."""
     return conn.execute(
@@ -286,3 +293,60 @@ def _write_hwm(conn: sa.Connection, top: int, intervals: int) -> None:
         ),
         {"a": AGGREGATION, "k": top, "n": intervals},
     )
+
+
+# Fact-side totals of the time measures (closed facts of known agents), to check the slicing lost nothing.
+_FACT_TOTALS = {
+    "agt_i_agent": (
+        "interaction_resource_fact",
+        {
+            "invite_time": "ring_duration",
+            "engage_time": "talk_duration",
+            "hold_time": "hold_duration",
+            "wrap_time": "after_call_work_duration",
+        },
+    ),
+    "agt_i_sess_state": (
+        "sm_res_state_fact",
+        {
+            f"{measure}_time": f"CASE WHEN resource_state_key = {state.key} THEN end_ts - start_ts END"
+            for state, measure in [
+                (K.STATE_READY, "ready"),
+                (K.STATE_NOTREADY, "not_ready"),
+                (K.STATE_BUSY, "busy"),
+                (K.STATE_ACW, "wrap"),
+            ]
+        },
+    ),
+    "agt_i_state_rsn": ("sm_res_state_reason_fact", {"state_rsn_time": "end_ts - start_ts"}),
+}
+_SESSION_TOTALS = ("agt_i_sess_state", "sm_res_session_fact", {"active_time": "end_ts - start_ts"})
+
+
+def check_totals(conn: sa.Connection) -> list[str]:
+    """What a reader can check of the aggregates, one line per mismatch: every level (SUBHR, HOUR, DAY)
+    sums to the same totals, and the SUBHR time totals equal the seconds of the facts they slice (closed
+    facts of known agents inside the DATE_TIME range). Run it after an aggregation that caught up."""
+    problems = []
+    dt_range = "SELECT min(date_time_key), max(date_time_key) + 900 FROM date_time"
+    lo, hi = conn.execute(sa.text(dt_range)).one()
+    checks = [(family, fact, measures) for family, (fact, measures) in _FACT_TOTALS.items()]
+    for family, fact, measures in [*checks, _SESSION_TOTALS]:
+        sums = ", ".join(f"coalesce(sum({m}), 0)" for m in measures)
+        levels = {
+            level: conn.execute(sa.text(f"SELECT {sums} FROM {family}_{level}")).one()
+            for level in AGGREGATE_LEVEL_KEYS
+        }
+        facts = conn.execute(
+            sa.text(
+                f"SELECT {', '.join(f'coalesce(sum({e}), 0)' for e in measures.values())} FROM {fact} "
+                f"WHERE end_ts IS NOT NULL AND resource_key <> {K.UNKNOWN_KEY} "
+                "AND start_ts >= :lo AND end_ts < :hi"
+            ),
+            {"lo": lo, "hi": hi},
+        ).one()
+        for i, measure in enumerate(measures):
+            totals = {level: int(row[i]) for level, row in levels.items()}
+            if len(set(totals.values())) > 1 or totals["subhr"] != int(facts[i]):
+                problems.append(f"{family}.{measure}: levels {totals}, facts {int(facts[i])} s")
+    return problems

@@ -1,0 +1,101 @@
+"""The RAA interval aggregates in Dagster: the ``infomart_aggregates`` asset per tenant, downstream of the
+load, and the sensor that requests it once new audit keys are committed. Logic: ``core.infomart.aggregates``.
+
+No ``from __future__ import annotations`` here: Dagster reads the asset's parameter annotations at definition
+time to find its resources.
+"""
+
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    Definitions,
+    MaterializeResult,
+    MetadataValue,
+    RunRequest,
+    RunsFilter,
+    SensorEvaluationContext,
+    asset,
+    define_asset_job,
+    in_process_executor,
+    sensor,
+)
+
+from gim_dagster.core.infomart.aggregates import aggregate, pending_audit_key
+from gim_dagster.partitions import run_tags, tenant_partitions
+from gim_dagster.resources import PostgresResource
+from gim_dagster.settings import Settings
+
+AGGREGATES = "infomart_aggregates"
+ACTIVE = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+]
+
+
+def definitions(settings: Settings, settings_file: str) -> Definitions:
+    partitions = tenant_partitions(settings)
+
+    @asset(
+        name=AGGREGATES,
+        partitions_def=partitions,
+        group_name="gim",
+        kinds={"postgres"},
+        deps=[AssetKey("infomart_load")],
+        description="RAA interval aggregates (AGT_I_AGENT_*, AGT_I_SESS_STATE_*, AGT_I_STATE_RSN_*; read "
+        "through the AG2_* views): the intervals touched by the audit keys committed since the last run.",
+    )
+    def infomart_aggregates(context: AssetExecutionContext, postgres: PostgresResource) -> MaterializeResult:
+        tenant = context.partition_key
+        result = aggregate(postgres.migrated_infomart(tenant))
+        context.log.info(
+            f"{tenant}: audit keys ({result.hwm_from}, {result.hwm_to}], {result.intervals} intervals"
+        )
+        return MaterializeResult(
+            metadata={
+                "hwm_from": result.hwm_from,
+                "hwm_to": result.hwm_to,
+                "intervals": result.intervals,
+                "rows": MetadataValue.json(result.rows),
+            }
+        )
+
+    job = define_asset_job(
+        "infomart_aggregates_job",
+        selection=[infomart_aggregates],
+        partitions_def=partitions,
+        executor_def=in_process_executor,
+    )
+
+    @sensor(
+        default_status=DefaultSensorStatus.RUNNING,
+        name="infomart_aggregates_sensor",
+        job=job,
+        minimum_interval_seconds=settings.dagster.sensor_interval_seconds,
+        description="Requests an infomart_aggregates run for a tenant whose Info Mart committed audit keys "
+        "after the aggregates' high-water mark; one run per tenant at a time.",
+    )
+    def infomart_aggregates_sensor(
+        context: SensorEvaluationContext, postgres: PostgresResource
+    ) -> Iterator[RunRequest]:
+        for tenant in settings.tenant_names:
+            tags = run_tags(tenant, "aggregates")
+            active = context.instance.get_run_records(
+                RunsFilter(statuses=ACTIVE, tags={"gim/tenant-stage": tags["gim/tenant-stage"]}), limit=1
+            )
+            if active:
+                continue
+            try:
+                pending = pending_audit_key(postgres.infomart_engine(tenant))
+            except sa.exc.SQLAlchemyError:
+                continue  # no Info Mart or no schema yet: the load creates it
+            if pending is not None:
+                yield RunRequest(run_key=f"{tenant}:{pending}", partition_key=tenant, tags=tags)
+
+    return Definitions(assets=[infomart_aggregates], jobs=[job], sensors=[infomart_aggregates_sensor])
