@@ -1,7 +1,7 @@
 """Benchmark: one tenant's daily load, export and maintenance on day 1 and on day N of its history.
 
-Run (starts its own embedded PostgreSQL unless ``--dsn``; creates and drops its own database; about six
-minutes with the defaults, most of it simulating and fast-forwarding the days in between)::
+Run (starts its own embedded PostgreSQL unless ``--dsn``; creates and drops its own database; about nine
+minutes with the defaults on a busy 2-core machine, mostly simulating and fast-forwarding the days between)::
 
     .venv/bin/python bench/bench_history.py [--days 30] [--measure 1,30] [--agents 40] \
         [--calls-per-hour 300] [--seed 1] [--repeat 3] [--plans FILE] \
