@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gim_dagster.core.export.contract import ExportInfo, Mark, render_info, sha1_line
+from gim_dagster.core.infomart.audit import written_span
 from gim_dagster.core.infomart.tables import EXPORTED_TABLES, PARTITION_KEY, PARTITIONED_TABLES, metadata
 
 MODEL_TABLES = frozenset(metadata.tables)
@@ -71,14 +72,7 @@ class Source:
 
 def window_span(conn: sa.Connection, window: tuple[Mark, Mark]) -> tuple[int, int] | None:
     """The START_DATE_TIME_KEY range of the fact rows written in ``window`` (None: it wrote none)."""
-    lo, hi = conn.execute(
-        sa.text(
-            "SELECT min(min_start_date_time_key), max(max_start_date_time_key) FROM ctl_audit_log "
-            "WHERE audit_key > :a AND audit_key <= :b"
-        ),
-        {"a": window[0].audit_key, "b": window[1].audit_key},
-    ).one()
-    return None if lo is None else (lo, hi)
+    return written_span(conn, window[0].audit_key, window[1].audit_key)
 
 
 @dataclass

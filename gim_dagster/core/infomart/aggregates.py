@@ -35,6 +35,7 @@ import sqlalchemy as sa
 
 from gim_dagster.core.infomart import static_keys as K
 from gim_dagster.core.infomart._db import EngineLike, transaction
+from gim_dagster.core.infomart.audit import written_span
 from gim_dagster.core.infomart.date_time import INTERVAL_SECONDS
 from gim_dagster.core.infomart.tables import (
     AGGREGATE_LEVEL_KEYS,
@@ -208,9 +209,14 @@ def _collect_touched(conn: sa.Connection, hwm: int, top: int) -> tuple[int, int,
             "date_time_hour_key integer NOT NULL, date_time_day_key integer NOT NULL) ON COMMIT DROP"
         )
     )
+    written = written_span(conn, hwm, top)
+    if written is None:  # those keys wrote no fact (dimension changes only)
+        return 0, 0, 0
+    # The range as constants: the planner then leaves the other days' partitions out (cost flat in history).
+    days = f"start_date_time_key BETWEEN {int(written[0])} AND {int(written[1])}"
     spans = " UNION ALL ".join(
         f"SELECT start_ts AS a, coalesce({end}, start_ts) AS b FROM {name} "
-        "WHERE update_audit_key > :hwm AND update_audit_key <= :top AND start_ts IS NOT NULL"
+        f"WHERE {days} AND update_audit_key > :hwm AND update_audit_key <= :top AND start_ts IS NOT NULL"
         for name, end in _TOUCH_SOURCES.items()
     )
     conn.execute(

@@ -60,3 +60,17 @@ def finish_audit(conn: sa.Connection, audit_key: int, stats: AuditStats) -> None
             "chunk": stats.max_chunk_ts,
         },
     )
+
+
+def written_span(conn: sa.Connection, after: int, upto: int) -> tuple[int, int] | None:
+    """The START_DATE_TIME_KEY range of the fact rows that audit keys ``(after, upto]`` wrote (None: they
+    wrote none). The loader, the only writer of facts, records it per key: readers of what those keys changed
+    bound their scans of the partitioned fact tables with it, so the cost does not grow with the history."""
+    lo, hi = conn.execute(
+        sa.text(
+            "SELECT min(min_start_date_time_key), max(max_start_date_time_key) FROM ctl_audit_log "
+            "WHERE audit_key > :a AND audit_key <= :b"
+        ),
+        {"a": after, "b": upto},
+    ).one()
+    return None if lo is None else (lo, hi)
