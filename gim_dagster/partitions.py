@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import StaticPartitionsDefinition
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter, StaticPartitionsDefinition
 
 from gim_dagster.settings import Settings
 
@@ -15,3 +15,20 @@ def tenant_partitions(settings: Settings) -> StaticPartitionsDefinition:
 def run_tags(tenant: str, stage: str) -> dict[str, str]:
     """Tags the instance's concurrency limits key on: one run per (tenant, stage), a few per tenant."""
     return {"gim/tenant": tenant, "gim/stage": stage, "gim/tenant-stage": f"{tenant}:{stage}"}
+
+
+ACTIVE = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+]
+"""Run states in which a (tenant, stage) already has its one run: a sensor requests no other then."""
+
+
+def stage_busy(instance: DagsterInstance, tenant: str, stage: str) -> bool:
+    """Whether the tenant has a run of ``stage`` queued or in progress."""
+    tag = run_tags(tenant, stage)["gim/tenant-stage"]
+    return bool(
+        instance.get_run_records(RunsFilter(statuses=ACTIVE, tags={"gim/tenant-stage": tag}), limit=1)
+    )

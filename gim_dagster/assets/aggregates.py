@@ -11,13 +11,11 @@ import sqlalchemy as sa
 from dagster import (
     AssetExecutionContext,
     AssetKey,
-    DagsterRunStatus,
     DefaultSensorStatus,
     Definitions,
     MaterializeResult,
     MetadataValue,
     RunRequest,
-    RunsFilter,
     SensorEvaluationContext,
     asset,
     define_asset_job,
@@ -26,17 +24,11 @@ from dagster import (
 )
 
 from gim_dagster.core.infomart.aggregates import aggregate, pending_audit_key
-from gim_dagster.partitions import run_tags, tenant_partitions
+from gim_dagster.partitions import run_tags, stage_busy, tenant_partitions
 from gim_dagster.resources import PostgresResource
 from gim_dagster.settings import Settings
 
 AGGREGATES = "infomart_aggregates"
-ACTIVE = [
-    DagsterRunStatus.QUEUED,
-    DagsterRunStatus.NOT_STARTED,
-    DagsterRunStatus.STARTING,
-    DagsterRunStatus.STARTED,
-]
 
 
 def definitions(settings: Settings, settings_file: str) -> Definitions:
@@ -85,17 +77,15 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         context: SensorEvaluationContext, postgres: PostgresResource
     ) -> Iterator[RunRequest]:
         for tenant in settings.tenant_names:
-            tags = run_tags(tenant, "aggregates")
-            active = context.instance.get_run_records(
-                RunsFilter(statuses=ACTIVE, tags={"gim/tenant-stage": tags["gim/tenant-stage"]}), limit=1
-            )
-            if active:
+            if stage_busy(context.instance, tenant, "aggregates"):
                 continue
             try:
                 pending = pending_audit_key(postgres.infomart_engine(tenant))
             except sa.exc.SQLAlchemyError:
                 continue  # no Info Mart or no schema yet: the load creates it
             if pending is not None:
-                yield RunRequest(run_key=f"{tenant}:{pending}", partition_key=tenant, tags=tags)
+                yield RunRequest(
+                    run_key=f"{tenant}:{pending}", partition_key=tenant, tags=run_tags(tenant, "aggregates")
+                )
 
     return Definitions(assets=[infomart_aggregates], jobs=[job], sensors=[infomart_aggregates_sensor])

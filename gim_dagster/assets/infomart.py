@@ -17,14 +17,12 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetRecordsFilter,
-    DagsterRunStatus,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     Definitions,
     MaterializeResult,
     MetadataValue,
     RunRequest,
-    RunsFilter,
     ScheduleEvaluationContext,
     SensorEvaluationContext,
     asset,
@@ -40,18 +38,12 @@ from gim_dagster.core.infomart.loader import read_offsets
 from gim_dagster.core.infomart.maintenance import maintain
 from gim_dagster.core.kafka_io import has_new_records, topic_partitions
 from gim_dagster.core.naming import TenantNames
-from gim_dagster.partitions import run_tags, tenant_partitions
+from gim_dagster.partitions import run_tags, stage_busy, tenant_partitions
 from gim_dagster.resources import KafkaResource, PostgresResource
 from gim_dagster.settings import Settings
 
 LOAD = "infomart_load"
 JOB_NAME = "GIM_LOAD"
-ACTIVE = [
-    DagsterRunStatus.QUEUED,
-    DagsterRunStatus.NOT_STARTED,
-    DagsterRunStatus.STARTING,
-    DagsterRunStatus.STARTED,
-]
 
 
 def _integrity_checks(engine: sa.Engine) -> list[AssetCheckResult]:
@@ -217,11 +209,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
     def _load_request(
         context: SensorEvaluationContext, tenant: str, postgres: PostgresResource, consumer: Consumer
     ) -> RunRequest | None:
-        tags = run_tags(tenant, "load")
-        active = context.instance.get_run_records(
-            RunsFilter(statuses=ACTIVE, tags={"gim/tenant-stage": tags["gim/tenant-stage"]}), limit=1
-        )
-        if active:
+        if stage_busy(context.instance, tenant, "load"):
             return None
         topic = TenantNames(tenant).facts_topic
         try:
@@ -238,7 +226,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         if not has_new_records(consumer, positions, dict.fromkeys(positions, drained)):
             return None
         run_key = f"{tenant}:" + ",".join(f"{p}={o}" for (_, p), o in sorted(positions.items()))
-        return RunRequest(run_key=run_key, partition_key=tenant, tags=tags)
+        return RunRequest(run_key=run_key, partition_key=tenant, tags=run_tags(tenant, "load"))
 
     @schedule(
         default_status=DefaultScheduleStatus.RUNNING,
