@@ -35,6 +35,7 @@ from pydantic import (
     model_validator,
 )
 
+from gim_dagster.core.infomart.aggregates import DEFAULT_TIME_RANGE_BOUNDS, Thresholds
 from gim_dagster.core.infomart.partitions import Period
 from gim_dagster.core.naming import TenantNames, check_tenant_name
 
@@ -245,6 +246,37 @@ class ExportSettings(_Strict):
         return self
 
 
+Seconds = Annotated[int, Field(ge=1, le=86_400)]
+
+
+class AggregateSettings(_Strict):
+    """The queue thresholds of the aggregates (docs/aggregates.md, "Thresholds")."""
+
+    # Accepted or abandoned within this many seconds of entering the queue: *_THR (the service level).
+    service_level_seconds: Seconds = 20
+    # Per queue (its name, as RESOURCE_NAME has it): a service level that overrides service_level_seconds.
+    queue_service_level_seconds: dict[str, Seconds] = {}
+    # Abandoned before this: ABANDONED_SHORT; at or after it: ABANDONED_STANDARD.
+    short_abandon_seconds: Seconds = 10
+    # Upper bounds of the first 19 of the 20 buckets of AGT_QUEUE_ABN_* / AGT_QUEUE_ACC_AGENT_*.
+    abandon_time_ranges: list[Seconds] = list(DEFAULT_TIME_RANGE_BOUNDS)
+    accept_time_ranges: list[Seconds] = list(DEFAULT_TIME_RANGE_BOUNDS)
+
+    @model_validator(mode="after")
+    def _valid_thresholds(self) -> AggregateSettings:
+        self.thresholds()  # raises ValueError naming the list that is wrong
+        return self
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            service_level_seconds=self.service_level_seconds,
+            short_abandon_seconds=self.short_abandon_seconds,
+            queue_service_level_seconds=dict(self.queue_service_level_seconds),
+            abandon_bounds=tuple(self.abandon_time_ranges),
+            accept_bounds=tuple(self.accept_time_ranges),
+        )
+
+
 def _divides_a_day(value: int | None) -> int | None:
     """Load spans must tile the UTC day, so that no audit key carries data of two days (re-export by day)."""
     if value is not None and 1440 % value:
@@ -261,6 +293,7 @@ class TenantDefaults(_Strict):
     load_span_minutes: SpanMinutes = 60
     time_zone: str = "UTC"
     export: ExportSettings = ExportSettings()
+    aggregates: AggregateSettings = AggregateSettings()
 
     @field_validator("time_zone")
     @classmethod
@@ -285,6 +318,7 @@ class TenantSettings(_Strict):
     load_span_minutes: SpanMinutes | None = None
     time_zone: str | None = None
     export: ExportSettings | None = None
+    aggregates: AggregateSettings | None = None
 
     @field_validator("name")
     @classmethod
@@ -363,6 +397,7 @@ class ResolvedTenant:
         self.load_span_minutes = tenant.load_span_minutes or defaults.load_span_minutes
         self.time_zone = tenant.time_zone or defaults.time_zone
         self.export = tenant.export or defaults.export
+        self.aggregates = tenant.aggregates or defaults.aggregates
         self._postgres = settings.postgres
 
     def configdb_dsn(self) -> str:

@@ -1,4 +1,4 @@
-"""The RAA interval aggregates in Dagster: the ``infomart_aggregates`` asset per tenant, downstream of the
+"""The RAA aggregates in Dagster: the ``infomart_aggregates`` asset per tenant, downstream of the
 load, and the sensor that requests it once new audit keys are committed. Logic: ``core.infomart.aggregates``.
 
 No ``from __future__ import annotations`` here: Dagster reads the asset's parameter annotations at definition
@@ -40,12 +40,14 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         group_name="gim",
         kinds={"postgres"},
         deps=[AssetKey("infomart_load")],
-        description="RAA interval aggregates (AGT_I_AGENT_*, AGT_I_SESS_STATE_*, AGT_I_STATE_RSN_*; read "
-        "through the AG2_* views): the intervals touched by the audit keys committed since the last run.",
+        description="RAA aggregates (AGT_I_AGENT_*, AGT_I_SESS_STATE_*, AGT_I_STATE_RSN_*, AGT_QUEUE_*, "
+        "AGT_QUEUE_ABN_*, AGT_QUEUE_ACC_AGENT_*; read through the AG2_* views): the intervals touched by the "
+        "audit keys committed since the last run.",
     )
     def infomart_aggregates(context: AssetExecutionContext, postgres: PostgresResource) -> MaterializeResult:
         tenant = context.partition_key
-        result = aggregate(postgres.migrated_infomart(tenant))
+        thresholds = settings.tenant(tenant).aggregates.thresholds()
+        result = aggregate(postgres.migrated_infomart(tenant), thresholds=thresholds)
         context.log.info(
             f"{tenant}: audit keys ({result.hwm_from}, {result.hwm_to}], {result.intervals} intervals"
         )

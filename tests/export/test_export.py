@@ -83,7 +83,7 @@ def test_week_exports_follow_the_contract(
     for info, folder, prev in zip(infos, folders, [None, *infos], strict=False):
         if prev is not None:
             assert info.hwm_from == prev.hwm_to, "hwm chain is continuous"
-        assert info.gim_version == __version__ and info.gim_schema_version == "0002"
+        assert info.gim_version == __version__ and info.gim_schema_version == "0003"
         assert folder.name.startswith(f"export_{info.hwm_to.audit_key:019d}_")
         span_start = previous_max if previous_max is not None else first_data
         assert info.max_data_ts - span_start <= DAY_SECONDS, "at most one day of data per export"

@@ -4,7 +4,8 @@ Purge rule, with ``cutoff`` = 00:00 UTC of ``today - retention_days``: a partiti
 whole range lies before the cutoff (upper bound <= cutoff); from a partition that straddles the cutoff (a
 week or month partition) and from the DEFAULT partition, rows are deleted only if their
 ``start_date_time_key`` is before the cutoff. Nothing at or after the cutoff is ever touched, and
-configuration history (``RESOURCE_GROUP_FACT_`` ...) and dimensions are never purged.
+configuration history (``RESOURCE_GROUP_FACT_`` ...) and dimensions are never purged. The aggregates lose the
+rows of the periods wholly before the cutoff in the same transaction (``aggregates.purge``).
 
 ANALYZE stays bounded however long the history: it takes the partitions written since the previous run (the
 data time of the audit keys committed since, read from CTL_AUDIT_LOG) and those it deleted rows from, never
@@ -29,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 
 from gim_dagster.core.infomart._db import engine_for
+from gim_dagster.core.infomart.aggregates import purge as purge_aggregates
 from gim_dagster.core.infomart.audit import AuditStats, begin_audit, finish_audit
 from gim_dagster.core.infomart.date_time import fill_date_time, missing_intervals
 from gim_dagster.core.infomart.partitions import (
@@ -62,7 +64,8 @@ class MaintenanceResult:
     """Facts that started before 00:00 UTC of this day were purged; nothing from it on was touched."""
     dropped: list[PurgedPartition] = field(default_factory=list)
     deleted_rows: dict[str, int] = field(default_factory=dict)
-    """Rows deleted per table from the DEFAULT partition and from partitions straddling the cutoff."""
+    """Rows deleted per table: facts from the DEFAULT partition and from partitions straddling the cutoff,
+    and the aggregate rows of periods wholly before it (``aggregates.purge``)."""
     partitions_created: list[str] = field(default_factory=list)
     date_time_rows: int = 0
     analyzed: list[str] = field(default_factory=list)
@@ -128,6 +131,7 @@ def _maintain(conn: sa.Connection, job_id: str, plan: _Plan) -> MaintenanceResul
     audit_key = begin_audit(conn, job_id=job_id, job_name=JOB_NAME)
     written = _written_since(conn, _previous_audit_key(conn), audit_key)
     dropped, deleted = _purge(conn, day_key(plan.cutoff))
+    aggregate_rows = purge_aggregates(conn, day_key(plan.cutoff))
     created = ensure_partitions(conn, plan.partition_days, period=plan.period)
     date_time_rows = 0
     if missing_intervals(conn, plan.today, plan.date_time_end):
@@ -138,7 +142,14 @@ def _maintain(conn: sa.Connection, job_id: str, plan: _Plan) -> MaintenanceResul
         conn.execute(sa.text("ANALYZE date_time"))
         analyzed.append("date_time")
     return MaintenanceResult(
-        job_id, plan.cutoff, dropped, _sum_deleted(deleted), created, date_time_rows, analyzed, audit_key
+        job_id,
+        plan.cutoff,
+        dropped,
+        _sum_deleted(deleted) | aggregate_rows,
+        created,
+        date_time_rows,
+        analyzed,
+        audit_key,
     )
 
 

@@ -403,16 +403,24 @@ RESOURCE_GROUP_COMBINATION = Table(
 
 
 # ----------------------------------------------------------------------------------------- aggregates
-AGGREGATE_LEVELS = ("subhr", "hour", "day")
+AGGREGATE_LEVELS = ("subhr", "hour", "day", "month")
 """The interval levels built, each keyed by the DATE_TIME column of ``AGGREGATE_LEVEL_KEYS``."""
-AGGREGATE_LEVEL_KEYS = {"subhr": "date_time_key", "hour": "date_time_hour_key", "day": "date_time_day_key"}
+AGGREGATE_LEVEL_KEYS = {
+    "subhr": "date_time_key",
+    "hour": "date_time_hour_key",
+    "day": "date_time_day_key",
+    "month": "date_time_month_key",
+}
+TIME_RANGE_BUCKETS = 20
+"""Time-range buckets of the queue abandon and accept tables (``ABANDONED_STI_1`` ... ``_20``)."""
 
 
 def _aggregate(family: str, keys: tuple[str, ...], measures: tuple[str, ...], comment: str) -> list[Table]:
-    """The RAA tables ``AGT_<family>_SUBHR|HOUR|DAY``: one row per interval and combination of ``keys``.
+    """The RAA tables ``AGT_<family>_SUBHR|HOUR|DAY|MONTH``: one row per interval and combination of ``keys``.
 
     DATE_TIME_KEY is the key of the interval's first 15-minute row (``AGGREGATE_LEVEL_KEYS``). The audit
-    keys are the aggregation high-water mark (``GIM_AGG_HWM``) of the run that last computed the row.
+    keys are the aggregation high-water mark (``GIM_AGG_HWM``) of the run that last computed the row. A
+    measure named ``*_max`` rolls up as a maximum, every other one as a sum.
     """
     return [
         Table(
@@ -472,13 +480,94 @@ AGT_I_STATE_RSN = _aggregate(
     ("state_rsn", "state_rsn_time"),
     comment="RAA interval-based: an agent's time per state reason per interval (SM_RES_STATE_REASON_FACT).",
 )
-AGGREGATE_TABLES: tuple[Table, ...] = (*AGT_I_AGENT, *AGT_I_SESS_STATE, *AGT_I_STATE_RSN)
+
+_QUEUE_KEYS = (
+    "tenant_key",
+    "media_type_key",
+    "resource_key",
+    "interaction_type_key",
+    "resource_group_combination_key",
+)
+AGT_QUEUE = _aggregate(
+    "queue",
+    _QUEUE_KEYS,
+    (
+        "entered",
+        "abandoned",
+        "abandoned_time",
+        "abandoned_short",
+        "abandoned_standard",
+        "abandoned_thr",
+        "abandoned_invite",
+        "distributed",
+        "distributed_time",
+        "redirected",
+        "routed_other",
+        "cleared",
+        "accepted",
+        "accepted_time",
+        "accepted_time_max",
+        "accepted_thr",
+        "accepted_agent",
+        "accepted_agent_time",
+        "accepted_agent_thr",
+        "transfer_init_agent",
+        "invite",
+        "invite_time",
+        "engage",
+        "engage_time",
+        "hold",
+        "hold_time",
+        "wrap",
+        "wrap_time",
+    ),
+    comment="RAA disposition-based: interactions that entered a queue, per interval of entering (from MSF, "
+    "with the IRF each was distributed to).",
+)
+_BUCKETS = range(1, TIME_RANGE_BUCKETS + 1)
+AGT_QUEUE_ABN = _aggregate(
+    "queue_abn",
+    (*_QUEUE_KEYS, "time_range_key"),
+    ("abandoned", *(f"abandoned_sti_{i}" for i in _BUCKETS)),
+    comment="RAA disposition-based: interactions abandoned while queued, by time waited (TIME_RANGE "
+    "buckets).",
+)
+AGT_QUEUE_ACC_AGENT = _aggregate(
+    "queue_acc_agent",
+    (*_QUEUE_KEYS, "time_range_key"),
+    ("accepted_agent", *(f"accepted_agent_sti_{i}" for i in _BUCKETS)),
+    comment="RAA disposition-based: interactions accepted by agents from a queue, by time to accept "
+    "(queued + ringing; TIME_RANGE buckets).",
+)
+AGGREGATE_TABLES: tuple[Table, ...] = (
+    *AGT_I_AGENT,
+    *AGT_I_SESS_STATE,
+    *AGT_I_STATE_RSN,
+    *AGT_QUEUE,
+    *AGT_QUEUE_ABN,
+    *AGT_QUEUE_ACC_AGENT,
+)
 """The aggregate tables, read by reports through the ``AG2_*`` view of the same suffix (``view_name``)."""
 
 
 def view_name(aggregate: Table) -> str:
     """The RAA view reports read an aggregate table through: ``AGT_X`` -> ``AG2_X``."""
     return "ag2_" + aggregate.name.removeprefix("agt_")
+
+
+TIME_RANGE = Table(
+    "time_range",
+    metadata,
+    Column("time_range_key", Integer, nullable=False, comment="one set of bucket boundaries"),
+    Column("time_range_name", String(64), nullable=False, comment="QUEUE-ABN or QUEUE-ACC"),
+    Column("bucket_num", SmallInteger, nullable=False, comment="n of the ..._STI_n column"),
+    Column("range_start", Integer, nullable=False, comment="seconds, inclusive"),
+    Column("range_end", Integer, comment="seconds, exclusive; NULL: unbounded"),
+    *_audit(),
+    sa.PrimaryKeyConstraint("time_range_key", "bucket_num", name="pk_time_range"),
+    comment="The time-range buckets of AGT_QUEUE_ABN_* and AGT_QUEUE_ACC_AGENT_* (from the settings).",
+    info={"kind": "aggregate_dimension", "exported": False, "partitioned": False},
+)
 
 
 # -------------------------------------------------------------------------------------------- control
