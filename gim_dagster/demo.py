@@ -53,6 +53,7 @@ from gim_dagster.core.infomart.tables import EXPORTED_TABLES, FACT_TABLES
 from gim_dagster.core.kafka_io import distinct_keys, read_range, topic_partitions
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.core.reconcile import Reconciliation, reconcile
+from gim_dagster.core.reconcile_aggregates import reconcile_aggregates
 from gim_dagster.core.sim import TrafficParams, simulate
 from gim_dagster.core.sim.ledger import TABLES, Ledger
 from gim_dagster.core.sim.sinks import produce
@@ -286,7 +287,8 @@ class Demo:
             daily_shape=False,
         )
         self.say(f"{tenant}: simulating {options.hours:g} h from {start:%Y-%m-%d %H:%M} UTC")
-        sim = simulate(load_roster(configdb), params)
+        roster = load_roster(configdb)
+        sim = simulate(roster, params)
         kafka.ensure_topics(list(names.raw_topics))
         if "raw_offsets" not in journal:  # where this window's records begin on each raw topic
             journal["raw_offsets"] = _end_offsets(kafka, names.raw_topics)
@@ -305,6 +307,8 @@ class Demo:
         infomart = postgres.infomart_engine(tenant)
         with infomart.connect() as conn:
             result = reconcile(tenant, ledger, conn)
+            queue_names = {q.dn: q.name for q in roster.queues}
+            result.categories |= reconcile_aggregates(ledger, conn, queue_names=queue_names)
             outside = facts_outside_validity(conn)
             aggregate_problems = check_totals(conn)
             facts = {

@@ -27,7 +27,8 @@ every key up to the newest one visible here is committed: none can be skipped.
 Assumptions, documented in docs/aggregates.md: a fact's START_TS never moves and an update never shortens
 it (GSP only closes open facts and adds ACW after a call's end), so an update's intervals include those of
 the version it replaces; open facts (no END_TS yet) count only once closed; a fact lasts at most
-``max_fact_seconds``, which bounds how far back a recompute looks for facts overlapping an interval.
+``max_fact_seconds`` (a login session at most ``MAX_SESSION_SECONDS``), which bounds how far back a
+recompute looks for facts overlapping an interval.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ AGGREGATION = "AGT_I"
 """GIM_AGG_HWM row of the interval-based aggregates."""
 AGG_LOCK_ID = 0x47494D_41474752  # "GIM" "AGGR"
 DEFAULT_MAX_FACT_SECONDS = 86_400
+MAX_SESSION_SECONDS = 7 * 86_400
+"""Longest login session a recompute finds: agents stay logged in past a day (rows are few, so cheap)."""
 """Longest fact (a login session, a state, a call and its ACW) a recompute finds (module docstring)."""
 TOUCHED = "gim_agg_touched"
 QUEUE_STAYS = "gim_agg_queue_stays"
@@ -166,7 +169,7 @@ _STATE_MEASURE = (
 )
 _SESS_STATE_SEGMENTS = f"""
 SELECT {_SM_KEYS}, 'active' AS m, start_ts AS a, end_ts AS b, 0 AS n
-FROM sm_res_session_fact WHERE {_FACTS}
+FROM sm_res_session_fact WHERE {_FACTS.replace(":lo", ":lo_session")}
 UNION ALL
 SELECT {_SM_KEYS}, {_STATE_MEASURE}, start_ts, end_ts, 1 FROM sm_res_state_fact WHERE {_FACTS}
 """
@@ -381,7 +384,12 @@ def aggregate(
         first, last, intervals = _collect_touched(conn, hwm, top, max_fact_seconds)
         rows: dict[str, int] = {}
         if intervals:
-            bounds = {"lo": first - max_fact_seconds, "hi": last, "ak": top}
+            bounds = {
+                "lo": first - max_fact_seconds,
+                "lo_session": first - max(max_fact_seconds, MAX_SESSION_SECONDS),
+                "hi": last,
+                "ak": top,
+            }
             for family in INTERVAL_FAMILIES:
                 rows |= _recompute(conn, family, bounds)
             _write_time_ranges(conn, th, top)
