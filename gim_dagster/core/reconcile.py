@@ -2,7 +2,9 @@
 
 Every interaction, handling (interaction x agent), queue stay, agent state interval and login session the
 ledger says happened must be in the facts with the same times and durations to the second, and no fact may
-exist that the ledger lacks. Agents are compared by employee id (any RESOURCE_ version key of the agent
+exist that the ledger lacks. A handling's customer-side durations and consultation after-call work, and a
+queue stay's groups (RESOURCE_GROUP_COMBINATION_KEY, as group names), must equal the ledger's, NULL where it
+has a value being a difference. Agents are compared by employee id (any RESOURCE_ version key of the agent
 counts), interactions, handlings and sessions by GSP's deterministic fact ids.
 
 The result counts differences per category (missing / extra / different) with a few examples each; zero
@@ -21,9 +23,11 @@ import sqlalchemy as sa
 
 from gim_dagster.core.gsp import fact_id, irf_id
 from gim_dagster.core.gsp.rows import MEDIA_KEY
+from gim_dagster.core.infomart.static_keys import NO_GROUP_COMBINATION_KEY
 
 STATE_KEY = {"READY": 1, "NOTREADY": 2, "BUSY": 3, "ACW": 4}
 DURATIONS = ("ring", "dial", "talk", "hold")
+CUSTOMER = ("ring", "dial", "talk", "hold", "acw")
 EXAMPLES = 3
 
 
@@ -106,6 +110,14 @@ def reconcile(tenant: str, ledger: Mapping[str, pa.Table], conn: sa.Connection) 
         r["resource_key"]: r["employee_id"]
         for r in _rows(conn, "SELECT resource_key, employee_id FROM resource_ WHERE employee_id IS NOT NULL")
     }
+    groups_of: dict[int, list[str]] = {NO_GROUP_COMBINATION_KEY: []}
+    for r in _rows(
+        conn,
+        "SELECT c.resource_group_combination_key AS combination, g.group_name"
+        " FROM resource_group_combination c JOIN group_ g ON g.group_key = c.group_key"
+        f" WHERE c.resource_group_combination_key <> {NO_GROUP_COMBINATION_KEY}",  # its seeded row: no group
+    ):
+        groups_of.setdefault(r["combination"], []).append(r["group_name"])
     categories = {
         "interactions": _compare(
             {
@@ -126,14 +138,27 @@ def reconcile(tenant: str, ledger: Mapping[str, pa.Table], conn: sa.Connection) 
         ),
         "queue_stays": _compare_multisets(
             (
-                (fact_id(tenant, "ixn", m["interaction_id"]), m["start_s"], m["end_s"], m["duration_s"])
+                (
+                    fact_id(tenant, "ixn", m["interaction_id"]),
+                    m["start_s"],
+                    m["end_s"],
+                    m["duration_s"],
+                    tuple(sorted(m["queue_groups"])),
+                )
                 for m in t["mediations"]
             ),
             (
-                (r["interaction_id"], r["start_ts"], r["end_ts"], r["mediation_duration"])
+                (
+                    r["interaction_id"],
+                    r["start_ts"],
+                    r["end_ts"],
+                    r["mediation_duration"],
+                    _groups(groups_of, r["resource_group_combination_key"]),
+                )
                 for r in _rows(
                     conn,
-                    "SELECT interaction_id, start_ts, end_ts, mediation_duration FROM mediation_segment_fact",
+                    "SELECT interaction_id, start_ts, end_ts, mediation_duration,"
+                    " resource_group_combination_key FROM mediation_segment_fact",
                 )
             ),
         ),
@@ -175,11 +200,24 @@ def reconcile(tenant: str, ledger: Mapping[str, pa.Table], conn: sa.Connection) 
     return Reconciliation(categories)
 
 
+def _groups(groups_of: Mapping[int, list[str]], combination: int | None) -> tuple[str, ...] | str:
+    """The names of a combination's groups; an unknown key (or NULL) as itself, so it differs."""
+    names = groups_of.get(combination) if combination is not None else None
+    return tuple(sorted(names)) if names is not None else f"combination {combination}"
+
+
 def _handling(h: Mapping[str, Any]) -> tuple:
     counts = [(h[f"{k}_count"], h[f"{k}_s"]) for k in DURATIONS]
-    return (*counts, (h["acw_count"], h["acw_s"]))
+    customer = tuple(h[f"customer_{k}_s"] for k in CUSTOMER)
+    return (*counts, (h["acw_count"], h["acw_s"]), customer, (h["cons_rcv_acw_count"], h["cons_rcv_acw_s"]))
 
 
 def _irf(r: Mapping[str, Any]) -> tuple:
     counts = [(r[f"{k}_count"] or 0, r[f"{k}_duration"] or 0) for k in DURATIONS]
-    return (*counts, (r["after_call_work_count"] or 0, r["after_call_work_duration"] or 0))
+    customer = tuple(r[f"customer_{k}_duration"] for k in CUSTOMER)  # NULL stays None: a difference
+    return (
+        *counts,
+        (r["after_call_work_count"] or 0, r["after_call_work_duration"] or 0),
+        customer,
+        (r["cons_rcv_acw_count"], r["cons_rcv_acw_duration"]),
+    )

@@ -74,6 +74,7 @@ def final_facts(
     return result
 
 
+_CUSTOMER = ("ring", "dial", "talk", "hold", "acw")
 _STATE_KEY = {"READY": 1, "NOTREADY": 2, "BUSY": 3, "ACW": 4}
 _MSF_TD = {
     "routed": sk.TD_DIVERTED.key,
@@ -118,6 +119,12 @@ def reconcile(tenant: str, sim: Simulation, facts: dict[str, dict[tuple[Any, ...
             h,
             got,
         )
+        customer = tuple(got.get(f"customer_{k}_duration") for k in _CUSTOMER)
+        assert customer == tuple(h[f"customer_{k}_s"] for k in _CUSTOMER), (h, got)
+        assert (got.get("cons_rcv_acw_count"), got.get("cons_rcv_acw_duration")) == (
+            h["cons_rcv_acw_count"],
+            h["cons_rcv_acw_s"],
+        ), (h, got)
         assert got["irf_anchor"] == int(h["order"] == 1)
         assert got["active_flag"] == 0 and got["technical_descriptor_key"] != sk.TD_UNKNOWN.key
         if h["transferred"]:
@@ -130,6 +137,7 @@ def reconcile(tenant: str, sim: Simulation, facts: dict[str, dict[tuple[Any, ...
             r["end_ts"],
             r["mediation_duration"],
             r["technical_descriptor_key"],
+            r["resource_group_combination_key"],
         )
         for r in facts["mediation_segment_fact"].values()
     )
@@ -140,6 +148,7 @@ def reconcile(tenant: str, sim: Simulation, facts: dict[str, dict[tuple[Any, ...
             m["end_s"],
             m["duration_s"],
             _MSF_TD[m["outcome"]],
+            sk.NO_GROUP_COMBINATION_KEY,  # no simulated queue is in a group (asserted below)
         )
         for m in t["mediations"]
     )
@@ -149,12 +158,13 @@ def reconcile(tenant: str, sim: Simulation, facts: dict[str, dict[tuple[Any, ...
         if i["abandon_where"] == "ringing"
     }
     msfs = [
-        (*m[:4], sk.TD_DIVERTED.key)
+        (*m[:4], sk.TD_DIVERTED.key, *m[5:])
         if m[0] in abandoned_ringing and m[4] == sk.TD_DIVERTED_ABANDONED_WHILE_RINGING.key
         else m
         for m in msfs
     ]
     assert msfs == expected_msf
+    assert not any(m["queue_groups"] for m in t["mediations"])
 
     agent_keys = {a: i for a, i in _agent_dbids(sim).items()}
     states = sorted(

@@ -349,6 +349,84 @@ def test_consultation_fills_the_cons_columns_of_both_agents() -> None:
     assert "cons_init_dial_count" not in consulted and "cons_rcv_talk_count" not in initiator
 
 
+CUSTOMER = ("ring", "dial", "talk", "hold", "acw")
+
+
+def customer(row: dict[str, Any]) -> tuple[int | None, ...]:
+    return tuple(row.get(f"customer_{kind}_duration") for kind in CUSTOMER)
+
+
+def test_an_answered_call_is_all_the_customer_s_and_its_queue_is_in_no_group() -> None:
+    s = Stream()
+    answered_call(s)
+    facts, _out, _state = run(s.records())
+    irf = only(facts, "interaction_resource_fact")
+    assert customer(irf) == (5, 0, 40, 20, 30)  # ring, dial, talk, the 20 s hold, after-call work
+    assert "cons_rcv_acw_count" not in irf  # no consultation received: NULL
+    msf = only(facts, "mediation_segment_fact")
+    assert msf["resource_group_combination_key"] == sk.NO_GROUP_COMBINATION_KEY
+
+
+def test_a_consulted_transfer_splits_customer_and_consultation_time_and_acw() -> None:
+    """E2 holds once in the consultation and once with the customer; both wrap up afterwards."""
+    s = Stream()
+    consulted_transfer(s)
+    s.agent("after_call_work", 60, interaction_id="c1")
+    s.agent("ready", 70)
+    s.agent("after_call_work", 150, agent="E2", interaction_id="c1")
+    s.agent("ready", 175, agent="E2")
+    facts, _out, _state = run(s.records())
+    irfs = {r["resource_key"]: r for r in facts["interaction_resource_fact"].values()}
+    initiator, consulted = irfs[11], irfs[12]
+    assert customer(initiator) == (15, 0, 15, 30, 10)  # the customer waits on hold while E1 consults
+    assert "cons_rcv_acw_count" not in initiator
+    # E2: ring all consultation; talk 101 s of which 21 s consultation; hold 15 s of which 5 s consultation.
+    assert customer(consulted) == (0, 0, 101 - 21, 15 - 5, 25)
+    assert (consulted["cons_rcv_acw_count"], consulted["cons_rcv_acw_duration"]) == (0, 0)
+    assert (consulted["after_call_work_count"], consulted["after_call_work_duration"]) == (1, 25)
+
+
+def test_a_consultation_that_ends_without_a_transfer_has_consultation_acw() -> None:
+    """E2 answers E1's question and hangs up, wraps up; E1 retrieves the customer and finishes the call."""
+    s = Stream()
+    consultation_rings(s)
+    s.voice("established", 34, **CONSULT, other_dn="1001", other_agent_id="E1")
+    s.voice("held", 40, **CONSULT)
+    s.voice("retrieved", 44, **CONSULT)
+    s.voice("released", 50, **CONSULT)
+    s.agent("busy", 30, agent="E2", interaction_id="c1")
+    s.agent("after_call_work", 50, agent="E2", interaction_id="c1")
+    s.agent("ready", 62, agent="E2")
+    s.voice("retrieved", 55, **ANSWERED)
+    s.voice("released", 90, **ANSWERED)
+    facts, _out, _state = run(s.records())
+    irfs = {r["resource_key"]: r for r in facts["interaction_resource_fact"].values()}
+    initiator, consulted = irfs[11], irfs[12]
+    assert customer(initiator) == (15, 0, 15 + 35, 25, 0)
+    assert customer(consulted) == (0, 0, 0, 0, 0)  # never had the customer
+    assert (consulted["talk_duration"], consulted["hold_duration"]) == (12, 4)
+    assert (consulted["cons_rcv_acw_count"], consulted["cons_rcv_acw_duration"]) == (1, 12)
+    assert consulted["technical_descriptor_key"] == sk.TD_CONSULT_RECEIVED.key
+
+
+def test_a_conference_hands_the_customer_to_the_consulted_agent() -> None:
+    s = Stream()
+    consultation_rings(s)
+    s.voice("established", 34, **CONSULT, other_dn="1001", other_agent_id="E1")
+    s.voice("retrieved", 50, **ANSWERED)
+    s.voice("conferenced", 50, **ANSWERED, other_dn="1002", other_agent_id="E2")
+    s.voice("released", 80, **ANSWERED)
+    s.voice("released", 120, **CONSULT)
+    s.agent("busy", 30, agent="E2", interaction_id="c1")
+    s.agent("after_call_work", 120, agent="E2", interaction_id="c1")
+    s.agent("ready", 128, agent="E2")
+    facts, _out, _state = run(s.records())
+    irfs = {r["resource_key"]: r for r in facts["interaction_resource_fact"].values()}
+    assert customer(irfs[11]) == (15, 0, 15 + 30, 20, 0)
+    assert customer(irfs[12]) == (0, 0, 120 - 50, 0, 8)  # the consultation's 16 s are not the customer's
+    assert (irfs[12]["cons_rcv_talk_duration"], irfs[12]["cons_rcv_acw_duration"]) == (16, 0)
+
+
 def test_a_consultation_ended_before_it_was_answered_has_no_consultation_talk() -> None:
     """E1 completes the transfer while E2 still rings: E2's talk is with the customer only."""
     s = Stream()

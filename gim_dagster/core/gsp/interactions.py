@@ -26,7 +26,9 @@ A consultation adds intervals of its own (CONS_* columns): on the initiator's le
 the consultation until it is answered) and ``cons_talk`` (from then until the initiator retrieves the
 customer, transfers or leaves, or the consulted agent hangs up); on the consulted agent's leg
 ``cons_rcv_talk`` and ``cons_rcv_hold`` (the part of its talk and hold before the consultation ends). Ring,
-talk and hold keep counting as before."""
+talk and hold keep counting as before. ``handover`` counts the transfers and conferences that handed a
+consulted agent still on the line the customer (its after-call work is then the customer's, not the
+consultation's)."""
 
 
 def _close(leg: Leg, kind: str, ts: int) -> None:
@@ -285,17 +287,26 @@ class InteractionMachine:
                 _close(leg, "cons_rcv_talk", ts)
                 _close(leg, "cons_rcv_hold", ts)
 
+    def _hand_over(self, ixn: Interaction, initiator: Leg) -> None:
+        """The agents ``initiator`` consulted, still on the line, get the customer (transfer, conference)."""
+        for leg in ixn.legs.values():
+            if leg.received_from == initiator.irf_id and leg.agent_id in ixn.connected:
+                _count(leg, "handover")
+
     def _party_changed(self, ixn: Interaction, ev: Any) -> None:
         leg = self._agent_leg(ixn, ev)
         leg.result = "transferred"
         self._end_consultation(ixn, leg, ev.ts)
         if ev.transfer_type == "blind":
             ixn.requeue_pending = True
+        else:
+            self._hand_over(ixn, leg)
 
     def _conferenced(self, ixn: Interaction, ev: Any) -> None:
         leg = self._agent_leg(ixn, ev)
         leg.conferenced = True
         self._end_consultation(ixn, leg, ev.ts)
+        self._hand_over(ixn, leg)
         other = ixn.legs.get(ev.other_agent_id)
         if other is not None:
             other.conferenced = True

@@ -99,6 +99,10 @@ def leg_row(ixn: Interaction, leg: Leg, acw: Acw | None, resolver: KeyResolver) 
     at_s = leg.start_ms // 1000  # configuration keys as they were when the leg started
     resource_key = resolver.agent(leg.agent_id, at_s)
     counts, secs = leg.counts, leg.secs
+    acw_count, acw_secs = (acw.count, acw.secs) if acw else (0, 0)
+    ring, talk, hold = secs.get("ring", 0), secs.get("talk", 0), secs.get("hold", 0)
+    consult = leg.role == "consult"
+    consult_only = consult and not counts.get("handover")  # never had the customer: all is consultation
     start, end, start_key, end_key, active = _times(leg.start_ms, leg.end_ms)
     row: Row = {
         "interaction_resource_id": leg.irf_id,
@@ -121,24 +125,32 @@ def leg_row(ixn: Interaction, leg: Leg, acw: Acw | None, resolver: KeyResolver) 
         "prev_interaction_resource_id": leg.prev,
         "media_server_ixn_guid": ixn.ixn_id,
         "irf_anchor": int(leg.order == 1),
-        "after_call_work_count": acw.count if acw else 0,
-        "after_call_work_duration": acw.secs if acw else 0,
+        "after_call_work_count": acw_count,
+        "after_call_work_duration": acw_secs,
         "ring_count": counts.get("ring", 0),
-        "ring_duration": secs.get("ring", 0),
+        "ring_duration": ring,
         "dial_count": counts.get("dial", 0),
         "dial_duration": secs.get("dial", 0),
         "talk_count": counts.get("talk", 0),
-        "talk_duration": secs.get("talk", 0),
+        "talk_duration": talk,
         "hold_count": counts.get("hold", 0),
-        "hold_duration": secs.get("hold", 0),
+        "hold_duration": hold,
+        # The customer's side: all but the consultation's part (docs/gsp.md, "Customer-side durations").
+        "customer_ring_duration": 0 if consult else ring,
+        "customer_dial_duration": secs.get("dial", 0),
+        "customer_talk_duration": 0 if consult_only else talk - secs.get("cons_rcv_talk", 0),
+        "customer_hold_duration": 0 if consult_only else hold - secs.get("cons_rcv_hold", 0),
+        "customer_acw_duration": 0 if consult_only else acw_secs,
     }
-    if leg.role == "consult":  # the consulted agent's ring is all consultation
+    if consult:  # the consulted agent's ring is all consultation
         row["cons_rcv_ring_count"] = counts.get("ring", 0)
-        row["cons_rcv_ring_duration"] = secs.get("ring", 0)
+        row["cons_rcv_ring_duration"] = ring
         row["cons_rcv_talk_count"] = counts.get("cons_rcv_talk", 0)
         row["cons_rcv_talk_duration"] = secs.get("cons_rcv_talk", 0)
         row["cons_rcv_hold_count"] = counts.get("cons_rcv_hold", 0)
         row["cons_rcv_hold_duration"] = secs.get("cons_rcv_hold", 0)
+        row["cons_rcv_acw_count"] = acw_count if consult_only else 0
+        row["cons_rcv_acw_duration"] = acw_secs if consult_only else 0
     if counts.get("cons_dial"):  # the initiator holds the customer, not the consultation: no CONS_INIT hold
         row["cons_init_dial_count"] = counts["cons_dial"]
         row["cons_init_dial_duration"] = secs.get("cons_dial", 0)
@@ -163,6 +175,9 @@ def mediation_row(ixn: Interaction, med: Mediation, resolver: KeyResolver) -> Ro
         "media_type_key": MEDIA_KEY[ixn.media],
         "interaction_type_key": sk.INTERACTION_TYPE_KEY[ixn.itype],
         "resource_key": resolver.queue(med.queue, med.start_ms // 1000),
+        # The groups the queue was in when the interaction entered it: configuration has agent and place
+        # groups only (no DN groups), so a queue is in none.
+        "resource_group_combination_key": sk.NO_GROUP_COMBINATION_KEY,
         "technical_descriptor_key": _MEDIATION_TD.get(med.outcome, sk.TD_UNKNOWN).key,
         "target_ixn_resource_id": med.target_irf,
     }

@@ -40,12 +40,13 @@ RawEvent = tuple[int, str, str, str, dict[str, object]]
 
 @dataclass
 class Handling:
-    """One agent's part in one interaction; intervals are (start_ms, end_ms)."""
+    """One agent's part in one interaction; intervals are (start_ms, end_ms), ``cons_rcv_talk`` the part of a
+    consulted agent's talk before the consultation handed it the customer."""
 
     agent_id: str
     order: int
     intervals: dict[str, list[tuple[int, int]]] = field(
-        default_factory=lambda: {"ring": [], "dial": [], "talk": [], "hold": [], "acw": []}
+        default_factory=lambda: {k: [] for k in ("ring", "dial", "talk", "hold", "acw", "cons_rcv_talk")}
     )
     opened: dict[str, int] = field(default_factory=dict)
     talk_count: int = 0
@@ -54,6 +55,12 @@ class Handling:
     conferenced: bool = False
     consult_received: bool = False
     rejected: bool = False
+    handed_over: bool = False  # a consulted agent the transfer or conference gave the customer
+
+    @property
+    def consult_only(self) -> bool:
+        """A consulted agent that never had the customer: all its time is the consultation's."""
+        return self.consult_received and not self.handed_over
 
     def open(self, kind: str, t: int) -> None:
         self.opened[kind] = t
@@ -710,8 +717,11 @@ class Simulator:
         self._voice_at(b, "established", ixn, other_dn=a.agent.dn, other_agent_id=a.id, **leg)
         hb.talk_count += 1
         hb.open("talk", self.now)
+        hb.open("cons_rcv_talk", self.now)
         yield self.rng.randint(15 * SEC, 90 * SEC)
         ixn.transfers += 1
+        hb.close("cons_rcv_talk", self.now)  # A retrieves the customer into a conference, or transfers
+        hb.handed_over = True
         if conference:
             self._voice_at(a, "retrieved", ixn)
             ha.close("hold", self.now)

@@ -63,6 +63,13 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("conferenced", _B),
             ("consult_received", _B),
             ("rejected", _B),
+            ("customer_ring_s", _I),
+            ("customer_dial_s", _I),
+            ("customer_talk_s", _I),
+            ("customer_hold_s", _I),
+            ("customer_acw_s", _I),
+            ("cons_rcv_acw_count", _I),
+            ("cons_rcv_acw_s", _I),
         ]
     ),
     "mediations": pa.schema(
@@ -78,6 +85,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("duration_s", _I),
             ("outcome", _S),
             ("agent_id", _S),
+            ("queue_groups", pa.list_(_S)),
         ]
     ),
     "agent_states": pa.schema(
@@ -176,6 +184,7 @@ def build_tables(
                     **_span(med.start, med.end),
                     "outcome": med.outcome,
                     "agent_id": med.agent_id,
+                    "queue_groups": [],  # configuration has agent and place groups only: no queue is in one
                 }
             )
     for st in states:
@@ -261,4 +270,12 @@ def _handling_row(ixn: Interaction, h: Handling) -> dict[str, object]:
         "conferenced": h.conferenced,
         "consult_received": h.consult_received,
         "rejected": h.rejected,
+        # The customer's side: a consulted agent's ring and consultation talk are not (docs/gsp.md).
+        "customer_ring_s": 0 if h.consult_received else seconds(iv["ring"]),
+        "customer_dial_s": seconds(iv["dial"]),
+        "customer_talk_s": 0 if h.consult_only else seconds(iv["talk"]) - seconds(iv["cons_rcv_talk"]),
+        "customer_hold_s": 0 if h.consult_only else seconds(iv["hold"]),
+        "customer_acw_s": 0 if h.consult_only else seconds(iv["acw"]),
+        "cons_rcv_acw_count": (len(iv["acw"]) if h.consult_only else 0) if h.consult_received else None,
+        "cons_rcv_acw_s": (seconds(iv["acw"]) if h.consult_only else 0) if h.consult_received else None,
     }
