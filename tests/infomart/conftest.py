@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from gim_dagster.core.infomart import static_keys as K
+from gim_dagster.core.infomart.loader import load_batch
 from gim_dagster.core.infomart.partitions import day_key
 from gim_dagster.core.infomart.records import FactRecord, encode
 from gim_dagster.core.infomart.schema import migrate
@@ -76,3 +77,22 @@ def snapshot(engine: sa.Engine, table: str) -> list[tuple[Any, ...]]:
     """Every row of ``table`` in primary-key order (for exact before/after comparisons)."""
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1, 2"))]
+
+
+class Feed:
+    """Loads fact rows through the loader (so they get audit keys), on consecutive offsets."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine, self.offset = engine, 0
+
+    def load(self, *batches: tuple[str, list[dict[str, Any]]]) -> None:
+        recs = []
+        for table, rows in batches:
+            recs += records(rows, table, self.offset + len(recs))
+        self.offset += len(recs)
+        load_batch(self.engine, recs, job_name="infomart_load", topic_offsets=end_offsets(recs))
+
+
+@pytest.fixture()
+def feed(engine: sa.Engine) -> Feed:
+    return Feed(engine)

@@ -13,31 +13,16 @@ import sqlalchemy as sa
 from gim_dagster.core.infomart import aggregates
 from gim_dagster.core.infomart import static_keys as K
 from gim_dagster.core.infomart.aggregates import aggregate, read_hwm
-from gim_dagster.core.infomart.loader import load_batch
 from gim_dagster.core.infomart.partitions import day_key
 from gim_dagster.core.infomart.schema import migrate
 from gim_dagster.core.infomart.tables import AGGREGATE_TABLES
 
-from .conftest import DATE_TIME_RANGE, TODAY, end_offsets, irf_row, records, snapshot
+from .conftest import DATE_TIME_RANGE, TODAY, Feed, irf_row, snapshot
 
 AGENT = 7
 DAY = TODAY - timedelta(days=2)
 T10 = day_key(DAY) + 10 * 3600  # 10:00 UTC of DAY
 M = 60
-
-
-class Feed:
-    """Loads fact rows through the loader (so they get audit keys), on consecutive offsets."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine, self.offset = engine, 0
-
-    def load(self, *batches: tuple[str, list[dict[str, Any]]]) -> None:
-        recs = []
-        for table, rows in batches:
-            recs += records(rows, table, self.offset + len(recs))
-        self.offset += len(recs)
-        load_batch(self.engine, recs, job_name="infomart_load", topic_offsets=end_offsets(recs))
 
 
 def irf(
@@ -134,11 +119,6 @@ SESSION = [
     ),
     sm("sm_res_state_fact", 104, T10 + 50 * M, T10 + 65 * M, resource_state_key=K.STATE_BUSY.key),
 ]
-
-
-@pytest.fixture()
-def feed(engine: sa.Engine) -> Feed:
-    return Feed(engine)
 
 
 def test_call_is_sliced_into_its_intervals_and_rolled_up(engine: sa.Engine, feed: Feed) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from gim_dagster.core.infomart import static_keys as K
@@ -19,16 +18,11 @@ from gim_dagster.core.infomart.aggregates import (
 )
 from gim_dagster.core.infomart.tables import AGGREGATE_TABLES
 
-from .conftest import irf_row
-from .test_aggregates import AGENT, T10, Feed
+from .conftest import Feed, irf_row
+from .test_aggregates import AGENT, T10
 
 QUEUE, QUEUE_NAME = 40, "sales"
 M = 60
-
-
-@pytest.fixture()
-def feed(engine: sa.Engine) -> Feed:
-    return Feed(engine)
 
 
 def measures(engine: sa.Engine, table: str) -> dict[int, dict[str, int]]:
