@@ -360,9 +360,12 @@ class RunPod(_Strict):
         return self
 
     def k8s_config(self) -> dict[str, Any]:
-        """The value of the ``dagster-k8s/config`` tag, in dagster-k8s's terms."""
+        """The value of the ``dagster-k8s/config`` tag, in dagster-k8s's terms. Merged shallowly: these
+        resources replace the run launcher's default ``resources`` as a whole (a deep merge would keep the
+        default's limits under larger requests, a pod Kubernetes refuses); the launcher's env, volumes and
+        security context stay."""
         resources = {"requests": self.requests.quantities(), "limits": self.limits.quantities()}
-        config: dict[str, Any] = {"container_config": {"resources": resources}}
+        config: dict[str, Any] = {"container_config": {"resources": resources}, "merge_behavior": "SHALLOW"}
         if self.node_selector:
             config["pod_spec_config"] = {"node_selector": dict(self.node_selector)}
         return config

@@ -16,6 +16,7 @@ from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster._core.storage.dagster_run import DagsterRun
 from dagster_k8s import K8sRunLauncher
 from dagster_k8s.job import construct_dagster_k8s_job
+from kubernetes.client import V1Job
 
 from gim_dagster.partitions import request_tags
 from gim_dagster.settings import parse_settings
@@ -72,25 +73,29 @@ def test_the_k8s_instance_loads_with_its_run_launcher(instance: DagsterInstance)
     assert instance.run_monitoring_enabled and instance.run_retries_enabled
 
 
-def test_a_gsp_run_gets_its_stage_pod(instance: DagsterInstance) -> None:
+def gsp_job(instance: DagsterInstance, gsp_pod: str) -> V1Job:
+    """The Job the launcher builds for a GSP run with settings ``dagster.run_pods.gsp: <gsp_pod>``."""
     launcher = instance.run_launcher
     assert isinstance(launcher, K8sRunLauncher)
-    settings = parse_settings(
-        "dagster: {run_pods: {gsp: {requests: {cpu: '2', memory: 3Gi}, limits: {memory: 6Gi},"
-        " node_selector: {gim.example/pool: gsp}}}}\ntenants: [{name: acme}]\n",
-        environment=False,
-    )
+    settings = parse_settings(f"dagster: {{run_pods: {{gsp: {gsp_pod}}}}}\ntenants: [{{name: acme}}]\n")
     run = DagsterRun(
         job_name="gsp_microbatch_job", run_id="0" * 36, tags=request_tags(settings, "acme", "gsp")
     )
     context = launcher.get_container_context_for_run(run)
-    job = construct_dagster_k8s_job(
+    assert context.namespace == "gim"
+    return construct_dagster_k8s_job(
         job_config=context.get_k8s_job_config(job_image="gim-dagster:0.1.0", run_launcher=launcher),
         args=["dagster", "api", "execute_run"],
         job_name="dagster-run-test",
         user_defined_k8s_config=context.run_k8s_config,
     )
-    assert context.namespace == "gim"
+
+
+def test_a_gsp_run_gets_its_stage_pod(instance: DagsterInstance) -> None:
+    job = gsp_job(
+        instance,
+        "{requests: {cpu: '2', memory: 3Gi}, limits: {memory: 6Gi}, node_selector: {gim.example/pool: gsp}}",
+    )
     pod = job.spec.template.spec
     assert pod.service_account_name == "gim-dagster" and pod.node_selector == {"gim.example/pool": "gsp"}
     assert pod.security_context.run_as_user == 10001 and job.spec.ttl_seconds_after_finished == 86400
@@ -106,3 +111,15 @@ def test_a_gsp_run_gets_its_stage_pod(instance: DagsterInstance) -> None:
     assert volumes[mounts["/opt/gim"]] == "gim-settings"
     # The run worker gets the instance by reference in its command (`--instance-ref`), so no instance mount.
     assert env["DAGSTER_HOME"].value == "/opt/dagster/dagster_home"
+
+
+def test_a_stage_without_limits_does_not_inherit_the_launchers(instance: DagsterInstance) -> None:
+    """The launcher's default limit (2Gi) under a stage's larger request would be a pod Kubernetes refuses:
+    the stage's resources replace the default as a whole."""
+    (container,) = gsp_job(instance, "{requests: {cpu: '2', memory: 6Gi}}").spec.template.spec.containers
+    assert container.resources.requests == {"cpu": "2", "memory": "6Gi"}
+    assert not container.resources.limits
+    assert container.security_context.allow_privilege_escalation is False, (
+        "the launcher's other settings stay"
+    )
+    assert {m.mount_path for m in container.volume_mounts} == {"/opt/gim"}
