@@ -340,6 +340,12 @@ class PodResources(_Strict):
     cpu: str | None = None
     memory: str | None = None
 
+    @field_validator("cpu", "memory", mode="before")
+    @classmethod
+    def _numbers_as_quantities(cls, value: Any) -> Any:
+        """YAML reads ``cpu: 2`` as a number; Kubernetes quantities are strings."""
+        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
     def quantities(self) -> dict[str, str]:
         return {name: value for name, value in (("cpu", self.cpu), ("memory", self.memory)) if value}
 

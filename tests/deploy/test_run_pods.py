@@ -20,14 +20,14 @@ from dagster_k8s.job import (
 
 from gim_dagster.definitions import build_definitions
 from gim_dagster.partitions import K8S_CONFIG_TAG, request_tags, run_tags
-from gim_dagster.settings import RunPods, SettingsError, Stage, parse_settings
+from gim_dagster.settings import RunPods, Settings, SettingsError, Stage, parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "gim_dagster" / "assets"
 STAGES: tuple[Stage, ...] = get_args(Stage)
 
 
-def settings_with(run_pods: str = "") -> object:
+def settings_with(run_pods: str = "") -> Settings:
     dagster = f"dagster:\n  run_pods:\n{run_pods}" if run_pods else ""
     return parse_settings(f"{dagster}tenants:\n  - name: acme\n", "t.yaml")
 
@@ -50,7 +50,7 @@ def test_the_tag_key_is_dagster_k8s_own() -> None:
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_stage_gets_its_default_pod(stage: Stage) -> None:
     settings = settings_with()
-    tags = request_tags(settings, "acme", stage)  # type: ignore[arg-type]
+    tags = request_tags(settings, "acme", stage)
     assert {k: v for k, v in tags.items() if k != K8S_CONFIG_TAG} == run_tags("acme", stage)
     spec = pod_container(tags)
     resources = spec["containers"][0]["resources"]
@@ -72,15 +72,22 @@ def test_the_settings_file_places_a_stage() -> None:
         "      limits: {cpu: '4', memory: 8Gi}\n"
         "      node_selector: {gim.example/pool: gsp}\n"
     )
-    spec = pod_container(request_tags(settings, "acme", "gsp"))  # type: ignore[arg-type]
+    spec = pod_container(request_tags(settings, "acme", "gsp"))
     assert spec["containers"][0]["resources"] == {
         "requests": {"cpu": "2", "memory": "6Gi"},
         "limits": {"cpu": "4", "memory": "8Gi"},
         "claims": None,
     }
     assert spec["node_selector"] == {"gim.example/pool": "gsp"}
-    load = json.loads(request_tags(settings, "acme", "load")[K8S_CONFIG_TAG])  # type: ignore[arg-type]
+    load = json.loads(request_tags(settings, "acme", "load")[K8S_CONFIG_TAG])
     assert load == RunPods().load.k8s_config(), "the other stages keep their defaults"
+
+
+def test_numbers_are_quantities() -> None:
+    settings = settings_with("    gsp: {requests: {cpu: 2, memory: 1073741824}, limits: {cpu: 2.5}}\n")
+    pod = settings.dagster.run_pods.gsp
+    assert pod.requests.quantities() == {"cpu": "2", "memory": "1073741824"}
+    assert pod.limits.quantities() == {"cpu": "2.5"}
 
 
 @pytest.mark.parametrize(
