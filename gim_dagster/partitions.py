@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter, StaticPartitionsDefinition
 
-from gim_dagster.settings import Settings
+from gim_dagster.settings import Settings, Stage
+
+K8S_CONFIG_TAG = "dagster-k8s/config"
+"""The tag the K8sRunLauncher reads a run's pod configuration from (dagster-k8s)."""
 
 
 def tenant_partitions(settings: Settings) -> StaticPartitionsDefinition:
@@ -15,6 +20,13 @@ def tenant_partitions(settings: Settings) -> StaticPartitionsDefinition:
 def run_tags(tenant: str, stage: str) -> dict[str, str]:
     """Tags the instance's concurrency limits key on: one run per (tenant, stage), a few per tenant."""
     return {"gim/tenant": tenant, "gim/stage": stage, "gim/tenant-stage": f"{tenant}:{stage}"}
+
+
+def request_tags(settings: Settings, tenant: str, stage: Stage) -> dict[str, str]:
+    """The tags of every run a sensor or schedule requests: the concurrency tags and the stage's pod on
+    Kubernetes (``dagster.run_pods`` of the settings file; other run launchers ignore the tag)."""
+    pod = settings.dagster.run_pods.for_stage(stage).k8s_config()
+    return {**run_tags(tenant, stage), K8S_CONFIG_TAG: json.dumps(pod, sort_keys=True)}
 
 
 ACTIVE = [

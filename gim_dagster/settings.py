@@ -335,6 +335,102 @@ class TenantSettings(_Strict):
         return TenantNames(self.name)
 
 
+Stage = Literal["gca", "gsp", "load", "aggregates", "export", "maintenance"]
+"""The stages whose runs the sensors and schedules request (the ``gim/stage`` run tag)."""
+
+CPU_RE = re.compile(r"^(\d+(?:\.\d{1,3})?|\d+m)$")
+MEMORY_RE = re.compile(r"^(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
+MEMORY_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+MEMORY_UNITS |= {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def cpu_cores(value: str) -> float:
+    """A Kubernetes CPU quantity (``2``, ``0.5``, ``250m``) in cores."""
+    if not CPU_RE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a CPU quantity (e.g. 2, 0.5, 250m)")
+    return int(value[:-1]) / 1000 if value.endswith("m") else float(value)
+
+
+def memory_bytes(value: str) -> int:
+    """A Kubernetes memory quantity (``512Mi``, ``2Gi``, ``1G``, bytes) in bytes."""
+    match = MEMORY_RE.fullmatch(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not a memory quantity (e.g. 512Mi, 2Gi)")
+    return int(match[1]) * MEMORY_UNITS[match[2] or ""]
+
+
+def check_cpu(value: str) -> str:
+    cpu_cores(value)
+    return value
+
+
+def check_memory(value: str) -> str:
+    memory_bytes(value)
+    return value
+
+
+class PodResources(_Strict):
+    value_checks: ClassVar[dict[str, Check]] = {"cpu": check_cpu, "memory": check_memory}
+    cpu: str | None = None
+    memory: str | None = None
+
+    @field_validator("cpu", "memory", mode="before")
+    @classmethod
+    def _numbers_as_quantities(cls, value: Any) -> Any:
+        """YAML reads ``cpu: 2`` as a number; Kubernetes quantities are strings."""
+        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+    def quantities(self) -> dict[str, str]:
+        return {name: value for name, value in (("cpu", self.cpu), ("memory", self.memory)) if value}
+
+
+class RunPod(_Strict):
+    """The pod of one run of a stage under the K8sRunLauncher (the run's ``dagster-k8s/config`` tag)."""
+
+    requests: PodResources = PodResources()
+    limits: PodResources = PodResources()
+    node_selector: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _limits_not_below_requests(self) -> RunPod:
+        for name, amount in (("cpu", cpu_cores), ("memory", memory_bytes)):
+            request, limit = getattr(self.requests, name), getattr(self.limits, name)
+            if request and limit and amount(limit) < amount(request):
+                raise ValueError(f"limits.{name} {limit} is below requests.{name} {request}")
+        return self
+
+    def k8s_config(self) -> dict[str, Any]:
+        """The value of the ``dagster-k8s/config`` tag, in dagster-k8s's terms. Merged shallowly: these
+        resources replace the run launcher's default ``resources`` as a whole (a deep merge would keep the
+        default's limits under larger requests, a pod Kubernetes refuses); the launcher's env, volumes and
+        security context stay."""
+        resources = {"requests": self.requests.quantities(), "limits": self.limits.quantities()}
+        config: dict[str, Any] = {"container_config": {"resources": resources}, "merge_behavior": "SHALLOW"}
+        if self.node_selector:
+            config["pod_spec_config"] = {"node_selector": dict(self.node_selector)}
+        return config
+
+
+def _pod(cpu: str, memory: str, memory_limit: str) -> RunPod:
+    """No CPU limit by default: a run is short and bursty, and a CPU limit only throttles it."""
+    return RunPod(requests=PodResources(cpu=cpu, memory=memory), limits=PodResources(memory=memory_limit))
+
+
+class RunPods(_Strict):
+    """Per stage; a stage given in the file replaces that stage's default as a whole."""
+
+    gca: RunPod = _pod("250m", "512Mi", "1Gi")
+    gsp: RunPod = _pod("1", "2Gi", "4Gi")  # the batch and the checkpointed state are in memory
+    load: RunPod = _pod("500m", "1Gi", "2Gi")
+    aggregates: RunPod = _pod("250m", "512Mi", "1Gi")
+    export: RunPod = _pod("500m", "1Gi", "2Gi")
+    maintenance: RunPod = _pod("250m", "512Mi", "1Gi")
+
+    def for_stage(self, stage: Stage) -> RunPod:
+        pod: RunPod = getattr(self, stage)
+        return pod
+
+
 class DagsterSettings(_Strict):
     gsp_batch_max_records: Annotated[int, Field(ge=100)] = 200_000
     # GSP holds each event back this long (event time) for late, out-of-order events of its partition; a
@@ -346,6 +442,8 @@ class DagsterSettings(_Strict):
     sensor_interval_seconds: Annotated[int, Field(ge=1)] = 5
     maintenance_cron: str = "30 2 * * *"
     gca_reconcile_cron: str = "15 */6 * * *"
+    # Requests, limits and node selector of each stage's run pods on Kubernetes (docs/settings.md).
+    run_pods: RunPods = RunPods()
 
 
 class MetricsSettings(_Strict):

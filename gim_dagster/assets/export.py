@@ -42,7 +42,7 @@ from gim_dagster.core.export.stream import (
     reexport_day,
     restart_into,
 )
-from gim_dagster.partitions import run_tags, tenant_partitions
+from gim_dagster.partitions import request_tags, tenant_partitions
 from gim_dagster.resources import PostgresResource
 from gim_dagster.settings import ResolvedTenant, Settings, resolve
 
@@ -175,11 +175,11 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
     return Definitions(
         assets=[gim_export, gim_reexport],
         jobs=[job],
-        schedules=[_tenant_schedule(job, settings.tenant(name)) for name in settings.tenant_names],
+        schedules=[_tenant_schedule(job, settings, settings.tenant(name)) for name in settings.tenant_names],
     )
 
 
-def _tenant_schedule(job: object, tenant: ResolvedTenant) -> ScheduleDefinition:
+def _tenant_schedule(job: object, settings: Settings, tenant: ResolvedTenant) -> ScheduleDefinition:
     @schedule(
         default_status=DefaultScheduleStatus.RUNNING,
         name=_schedule_name(tenant.name),
@@ -191,7 +191,9 @@ def _tenant_schedule(job: object, tenant: ResolvedTenant) -> ScheduleDefinition:
     def _export_schedule(context: ScheduleEvaluationContext) -> RunRequest:
         stamp = context.scheduled_execution_time.isoformat()
         return RunRequest(
-            run_key=f"{tenant.name}:{stamp}", partition_key=tenant.name, tags=run_tags(tenant.name, "export")
+            run_key=f"{tenant.name}:{stamp}",
+            partition_key=tenant.name,
+            tags=request_tags(settings, tenant.name, "export"),
         )
 
     return _export_schedule

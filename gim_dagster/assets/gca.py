@@ -36,7 +36,7 @@ from gim_dagster.core.gca.reader import config_db_errors, read_change_marker
 from gim_dagster.core.gca.run import GcaResult, kafka_publisher, run_gca
 from gim_dagster.core.gca.store import SnapshotStore
 from gim_dagster.core.naming import TenantNames
-from gim_dagster.partitions import run_tags, tenant_partitions
+from gim_dagster.partitions import request_tags, tenant_partitions
 from gim_dagster.resources import KafkaResource, PostgresResource
 from gim_dagster.settings import Settings, resolve
 
@@ -155,7 +155,9 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
                 seen[tenant] = counter
                 requested = True
                 yield RunRequest(
-                    run_key=f"{tenant}:{counter}", partition_key=tenant, tags=run_tags(tenant, "gca")
+                    run_key=f"{tenant}:{counter}",
+                    partition_key=tenant,
+                    tags=request_tags(settings, tenant, "gca"),
                 )
         context.update_cursor(json.dumps(seen, sort_keys=True))
         if not requested:
@@ -174,7 +176,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
             yield RunRequest(
                 run_key=f"{tenant}:reconcile:{stamp}",
                 partition_key=tenant,
-                tags=run_tags(tenant, "gca"),
+                tags=request_tags(settings, tenant, "gca"),
                 run_config={"ops": {"gca_snapshot": {"config": {"full_reconcile": True}}}},
             )
 

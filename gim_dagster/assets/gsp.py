@@ -35,7 +35,7 @@ from gim_dagster.core.gsp.gca_keys import resolver_from_gca
 from gim_dagster.core.gsp.microbatch import ensure_may_run
 from gim_dagster.core.kafka_io import has_new_records, topic_partitions
 from gim_dagster.core.naming import TenantNames
-from gim_dagster.partitions import run_tags, tenant_partitions
+from gim_dagster.partitions import request_tags, tenant_partitions
 from gim_dagster.resources import KafkaResource
 from gim_dagster.settings import Settings, resolve
 
@@ -165,7 +165,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         try:
             for tenant in settings.tenant_names:
                 store = checkpoint_store(settings, client, tenant)
-                request = _request_for(context, consumer, store, tenant, now_ms, idle_flush_ms)
+                request = _request_for(settings, context, consumer, store, tenant, now_ms, idle_flush_ms)
                 if request is not None:
                     requested = True
                     yield request
@@ -178,6 +178,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
 
 
 def _request_for(
+    settings: Settings,
     context: SensorEvaluationContext,
     consumer: Consumer,
     store: CheckpointStore,
@@ -194,7 +195,7 @@ def _request_for(
     a new checkpoint, with nothing held back); after a failed run from the same checkpoint the key names that
     run, so the sensor retries it once per failure.
     """
-    tags = run_tags(tenant, "gsp")
+    tags = request_tags(settings, tenant, "gsp")
     runs = context.instance.get_run_records(
         RunsFilter(tags={"gim/tenant-stage": tags["gim/tenant-stage"]}), limit=1
     )

@@ -38,7 +38,7 @@ from gim_dagster.core.infomart.loader import read_offsets
 from gim_dagster.core.infomart.maintenance import maintain
 from gim_dagster.core.kafka_io import has_new_records, topic_partitions
 from gim_dagster.core.naming import TenantNames
-from gim_dagster.partitions import run_tags, stage_busy, tenant_partitions
+from gim_dagster.partitions import request_tags, stage_busy, tenant_partitions
 from gim_dagster.resources import KafkaResource, PostgresResource
 from gim_dagster.settings import Settings
 
@@ -226,7 +226,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         if not has_new_records(consumer, positions, dict.fromkeys(positions, drained)):
             return None
         run_key = f"{tenant}:" + ",".join(f"{p}={o}" for (_, p), o in sorted(positions.items()))
-        return RunRequest(run_key=run_key, partition_key=tenant, tags=run_tags(tenant, "load"))
+        return RunRequest(run_key=run_key, partition_key=tenant, tags=request_tags(settings, tenant, "load"))
 
     @schedule(
         default_status=DefaultScheduleStatus.RUNNING,
@@ -239,7 +239,9 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         stamp = context.scheduled_execution_time.isoformat()
         for tenant in settings.tenant_names:
             yield RunRequest(
-                run_key=f"{tenant}:{stamp}", partition_key=tenant, tags=run_tags(tenant, "maintenance")
+                run_key=f"{tenant}:{stamp}",
+                partition_key=tenant,
+                tags=request_tags(settings, tenant, "maintenance"),
             )
 
     return Definitions(

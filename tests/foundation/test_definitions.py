@@ -27,7 +27,11 @@ def test_dagster_definitions_validate(tmp_path: Path) -> None:
 def test_instance_files_match_dagsters_schema() -> None:
     from dagster._core.instance.config import dagster_instance_config
 
-    for folder, name in ((ROOT / "deploy", "dagster.yaml"), (ROOT / "gim_dagster", "stack_dagster.yaml")):
+    for folder, name in (
+        (ROOT / "deploy", "dagster.yaml"),
+        (ROOT / "deploy", "dagster-k8s.yaml"),
+        (ROOT / "gim_dagster", "stack_dagster.yaml"),
+    ):
         config, _ = dagster_instance_config(str(folder), name)
         assert "postgres" in config["storage"], name
         assert config["run_coordinator"]["config"]["tag_concurrency_limits"], name

@@ -312,8 +312,10 @@ def test_the_sensor_requests_the_idle_flush_once_traffic_stops(
     """Traffic stops with the last allowed lateness of events held back: no record is new, yet the sensor asks
     for one run (keyed by its checkpoint) once the pointer says the idle flush is due; none after it."""
     from gim_dagster.assets.gsp import _request_for
+    from gim_dagster.settings import parse_settings
 
     tenant = f"f{unique}"
+    settings = parse_settings(f"tenants: [{{name: {tenant}}}]\n")
     sim = simulated(tenant, hours=0.5, seed=4, agents=6)
     produce_simulation(kafka, tenant, sim)
     gsp = gsp_for(tenant)
@@ -329,7 +331,7 @@ def test_the_sensor_requests_the_idle_flush_once_traffic_stops(
 
         def request_at(now_ms: int) -> Any:
             context = build_sensor_context(instance=instance)
-            return _request_for(context, gsp.consumer, gsp.store, tenant, now_ms, idle_ms)
+            return _request_for(settings, context, gsp.consumer, gsp.store, tenant, now_ms, idle_ms)
 
         assert request_at(due - 1) is None
         request = request_at(due)
