@@ -120,6 +120,11 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         finally:
             consumer.close()
         meta = result.metadata()
+        if result.lost_checkpoints:
+            context.log.warning(
+                f"{tenant}: checkpoint objects missing: {', '.join(result.lost_checkpoints)}; resumed from "
+                "the newest older one and re-read the raw records since (docs/operations.md, lost checkpoint)"
+            )
         context.log.info(
             f"{tenant}: {meta['records']} records, {sum(meta['facts_by_table'].values())} facts, "
             f"{meta['dead_lettered']} dead letters, checkpoint {result.checkpoint_id}"
@@ -130,6 +135,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
                     k: meta[k]
                     for k in ("records", "drained", "late", "duplicates", "dead_lettered", "checkpoint_id")
                 },
+                "lost_checkpoints": MetadataValue.json(meta["lost_checkpoints"]),
                 **{
                     k: MetadataValue.json(meta[k])
                     for k in ("offsets", "events_by_type", "facts_by_table", "stats")

@@ -13,7 +13,13 @@ import pytest
 from dagster import DagsterInstance, build_sensor_context, materialize
 
 from gim_dagster.core.gsp import CheckpointStore, GspState, Processor, run_microbatch
-from gim_dagster.core.gsp.microbatch import DEAD_LETTER_VALUE_BYTES, GspStopped, restart_from_raw
+from gim_dagster.core.gsp.microbatch import (
+    DEAD_LETTER_VALUE_BYTES,
+    GspStopped,
+    restart_from_raw,
+    start_positions,
+)
+from gim_dagster.core.gsp.state import loads
 from gim_dagster.core.kafka_io import distinct_keys, read_range
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.core.sim import Roster, Simulation
@@ -149,6 +155,50 @@ def test_kill_before_checkpoint_and_rerun_gives_the_facts_of_a_clean_run(
     # The killed batch's dead letters were produced twice; counted by source record, once.
     dead = gsp.topic(gsp.names.deadletter_topic)
     assert len(dead) > len(clean.dead_letters) == distinct_keys(gsp.consumer, gsp.names.deadletter_topic)
+
+
+def test_a_lost_latest_checkpoint_resumes_from_the_one_before_to_the_facts_of_a_clean_run(
+    kafka: KafkaResource, gsp_for: Callable[[str], Gsp], unique: str
+) -> None:
+    """Drill: the newest checkpoint object is lost (latest.json still names it). The next batch resumes from
+    the one before, names the lost one, re-reads the records since, and the facts are those of a clean run."""
+    tenant = f"l{unique}"
+    sim = simulated(tenant, hours=2, seed=6)
+    produce_simulation(kafka, tenant, sim)
+    gsp = gsp_for(tenant)
+    first = gsp.batch(700).checkpoint_id
+    lost = gsp.batch(700).checkpoint_id
+    gsp.store.s3.delete_object(Bucket=gsp.store.bucket, Key=f"{gsp.store.prefix}/{lost}")
+    resumed = gsp.batch(700)
+    assert resumed.lost_checkpoints == [lost] and resumed.metadata()["lost_checkpoints"] == [lost]
+    assert resumed.read.start == gsp_for_state_offsets(gsp, first)
+    gsp.drain(700)
+    clean = Processor(GspState(tenant), None, RESOLVER).process(as_records(tenant, sim), now_ms=FAR_FUTURE_MS)
+    assert gsp.facts() == final_facts(clean.facts)
+
+
+def gsp_for_state_offsets(gsp: Gsp, checkpoint_id: str) -> dict[Any, int]:
+    """The raw offsets the checkpoint ``checkpoint_id`` resumes from (0 for partitions it has not seen)."""
+    obj = gsp.store.s3.get_object(Bucket=gsp.store.bucket, Key=f"{gsp.store.prefix}/{checkpoint_id}")
+    return start_positions(gsp.consumer, gsp.tenant, loads(obj["Body"].read()))
+
+
+def test_every_checkpoint_lost_stops_gsp_naming_the_prefix(
+    kafka: KafkaResource, gsp_for: Callable[[str], Gsp], unique: str
+) -> None:
+    tenant = f"m{unique}"
+    produce_simulation(kafka, tenant, simulated(tenant, hours=0.5, seed=8, agents=6))
+    gsp = gsp_for(tenant)
+    gsp.batch(300)
+    for page in gsp.store.s3.get_paginator("list_objects_v2").paginate(
+        Bucket=gsp.store.bucket, Prefix=f"{gsp.store.prefix}/"
+    ):
+        for obj in page.get("Contents", []):
+            if obj["Key"].endswith(".ckpt"):
+                gsp.store.s3.delete_object(Bucket=gsp.store.bucket, Key=obj["Key"])
+    with pytest.raises(GspStopped, match="checkpoint was lost") as stopped:
+        gsp.batch(300)
+    assert stopped.value.reason == "checkpoint_lost" and gsp.store.prefix in str(stopped.value)
 
 
 @pytest.mark.parametrize("batches", [1, 7, 100])

@@ -143,6 +143,8 @@ class CheckpointStore:
 
     def __init__(self, s3: Any, bucket: str, prefix: str) -> None:
         self.s3, self.bucket, self.prefix = s3, bucket, prefix.rstrip("/")
+        self.lost: list[str] = []
+        """Checkpoints the last ``load`` found missing (``latest`` named the first)."""
 
     def pointer(self) -> Pointer | None:
         try:
@@ -152,11 +154,32 @@ class CheckpointStore:
         return Pointer.from_json(obj["Body"].read())
 
     def load(self) -> tuple[GspState | None, str | None]:
+        """The state ``latest`` names, and its id. If that object is gone (deleted, or lost with a restore of
+        the bucket), the newest older checkpoint still there: the batch then re-reads the raw records since
+        it and produces the same facts again (same keys and values: the load upserts), so the Info Mart ends
+        the same. ``lost`` names the checkpoints passed over, for the run to report. None when no checkpoint
+        is left: the caller decides (``ensure_may_run``)."""
         pointer = self.pointer()
         if pointer is None:
             return None, None
-        obj = self.s3.get_object(Bucket=self.bucket, Key=f"{self.prefix}/{pointer.checkpoint_id}")
-        return loads(obj["Body"].read()), pointer.checkpoint_id
+        self.lost = []
+        for checkpoint_id in [pointer.checkpoint_id, *self._older(pointer.checkpoint_id)]:
+            try:
+                obj = self.s3.get_object(Bucket=self.bucket, Key=f"{self.prefix}/{checkpoint_id}")
+            except self.s3.exceptions.NoSuchKey:
+                self.lost.append(checkpoint_id)
+                continue
+            return loads(obj["Body"].read()), checkpoint_id
+        return None, None
+
+    def _older(self, checkpoint_id: str) -> list[str]:
+        """The checkpoint objects older than ``checkpoint_id`` (names lead with the batch), newest first."""
+        names: list[str] = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=f"{self.prefix}/"
+        ):
+            names += [o["Key"].rsplit("/", 1)[-1] for o in page.get("Contents", [])]
+        return sorted((n for n in names if n.endswith(".ckpt") and n < checkpoint_id), reverse=True)
 
     def save(self, state: GspState) -> str:
         """Write the state as a new immutable object, then point ``latest`` at it; returns its id."""
@@ -175,6 +198,8 @@ class MicrobatchResult:
     checkpoint_id: str
     state_bytes: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    lost_checkpoints: list[str] = field(default_factory=list)
+    """Checkpoints found missing at the start: the batch resumed from an older one (``CheckpointStore``)."""
 
     def metadata(self) -> dict[str, Any]:
         """A JSON-friendly summary for Dagster metadata and logs."""
@@ -191,6 +216,7 @@ class MicrobatchResult:
             "stats": dict(sorted(out.stats.items())),
             "checkpoint_id": self.checkpoint_id,
             "state_bytes": self.state_bytes,
+            "lost_checkpoints": self.lost_checkpoints,
         }
 
 
@@ -232,7 +258,7 @@ def run_microbatch(
     state.offsets, state.at_eof = dict(read.end), dict(read.at_eof)
     checkpoint_id = store.save(state)
     timings.update(read=t1 - t0, process=t2 - t1, produce=t3 - t2, checkpoint=tick() - t3)
-    return MicrobatchResult(read, output, checkpoint_id, len(dumps(state)), timings)
+    return MicrobatchResult(read, output, checkpoint_id, len(dumps(state)), timings, list(store.lost))
 
 
 def produce_all(producer: Producer, names: TenantNames, output: BatchOutput) -> None:
