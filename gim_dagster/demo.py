@@ -27,7 +27,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pyarrow as pa
 import sqlalchemy as sa
 from dagster import (
@@ -396,7 +395,7 @@ class Demo:
         """Import every export folder into a fresh target and compare it with the Info Mart table by table."""
         bucket = str(resolve(settings.s3.bucket))
         prefix = f"{settings.s3.prefix}/{TenantNames(tenant).export_prefix}"
-        client = boto3.client("s3", endpoint_url=resolve(settings.s3.endpoint_url))
+        client = settings.s3.client()
         server = str(resolve(settings.postgres.server_url))
         target_url = sa.make_url(server).set(database=f"gim_demo_target_{tenant}")
         admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")

@@ -57,7 +57,7 @@ def test_local_postgres_refuses_no_password_and_a_wrong_one(
 def _trusting_pgdata(stack: LocalStack) -> None:
     """What `gim stack up` made before passwords: a data directory that trusts every connection."""
     bin_path, user = _postgres_bin_path(), _postgres_system_user()
-    stack._init_pgdata(bin_path, user)  # the layout `up` makes, then trusting as before
+    stack._init_pgdata(bin_path, user, stack.pgdata)  # the layout `up` makes, then trusting as before
     stack.pg_password_file.unlink()
     hba = stack.pgdata / "pg_hba.conf"
     hba.write_text("host all all 127.0.0.1/32 trust\n")
@@ -81,7 +81,7 @@ def test_a_trusting_state_dir_is_migrated_to_a_password(state_dir: Path) -> None
 def test_a_data_dir_without_its_password_is_refused_in_one_line(state_dir: Path) -> None:
     stack = LocalStack(state_dir)
     stack.state_dir.mkdir(parents=True, exist_ok=True)
-    stack._init_pgdata(_postgres_bin_path(), _postgres_system_user())
+    stack._init_pgdata(_postgres_bin_path(), _postgres_system_user(), stack.pgdata)
     stack.pg_password_file.unlink()
     with pytest.raises(StackError) as refused:
         stack.up()
