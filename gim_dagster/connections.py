@@ -10,6 +10,7 @@ messages of libpq, botocore and librdkafka carry none, and the secrets the setti
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -109,16 +110,30 @@ def kafka_connection(settings: Settings) -> Connection:
     config = admin_config(settings.kafka)
 
     def attempt() -> None:
-        from confluent_kafka import KafkaException
+        from confluent_kafka import KafkaError, KafkaException
         from confluent_kafka.admin import AdminClient
 
         errors: list[str] = []
-        admin = AdminClient({**config, "error_cb": lambda err: errors.append(err.str())})
-        try:
-            admin.list_topics(timeout=CONNECT_TIMEOUT_S)
-        except KafkaException as exc:
-            # librdkafka says why through error_cb (e.g. "SSL handshake failed: … certificate verify failed").
-            raise ConnectionRefused(f"refused: {errors[0] if errors else cause(exc)}") from None
+        down: list[bool] = []
+
+        def on_error(err: KafkaError) -> None:
+            # librdkafka says why here (e.g. "SSL handshake failed: … certificate verify failed"), then that
+            # every broker is down: the answer, without waiting out the timeout.
+            if err.code() == KafkaError._ALL_BROKERS_DOWN:
+                down.append(True)
+            else:
+                errors.append(err.str())
+
+        admin = AdminClient({**config, "error_cb": on_error})
+        deadline = time.monotonic() + CONNECT_TIMEOUT_S
+        while True:
+            try:
+                admin.list_topics(timeout=0.5)
+                return
+            except KafkaException as exc:
+                admin.poll(0)  # serve the error callbacks of the attempt
+                if down or time.monotonic() > deadline:
+                    raise ConnectionRefused(f"refused: {errors[0] if errors else cause(exc)}") from None
 
     return Connection(
         f"kafka ({config['bootstrap.servers']})", attempt, (str(config.get("sasl.password", "")),)
