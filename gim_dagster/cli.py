@@ -204,6 +204,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed of configuration and traffic.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     metrics: MetricsOption = True,
+    secure: SecureOption = False,
 ) -> None:
     """The main job end to end on the local stack: simulate, GCA, GSP, load, maintain, export; reconcile."""
     import dataclasses
@@ -213,7 +214,7 @@ def demo(
     load_settings()  # the file and the environment values it names are checked before the stack is touched
     from gim_dagster.demo import Demo, DemoError, DemoOptions
 
-    options = DemoOptions(hours=hours, agents=agents, calls_per_hour=calls_per_hour, seed=seed)
+    options = DemoOptions(hours=hours, agents=agents, calls_per_hour=calls_per_hour, seed=seed, secure=secure)
     began = time.perf_counter()
     demo_run = Demo(options, say=lambda text: console.print(text, highlight=False), console=console)
     try:

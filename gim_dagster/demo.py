@@ -97,6 +97,8 @@ class DemoOptions:
     late: float = 0.02
     malformed: float = 0.005
     seed: int = 1
+    # The secure stack (`gim stack up --secure`): TLS to PostgreSQL and S3, every client verifying.
+    secure: bool = False
 
 
 @dataclass
@@ -157,7 +159,7 @@ class Demo:
         saved = self._saved_state()
         for tenant in load_settings(settings_file).tenant_names:  # before anything is started or touched
             self._check_window(tenant, saved.get("tenants", {}).get(tenant))
-        env = self.stack.up(metrics)
+        env = self.stack.up(metrics, secure=self.options.secure)
         os.environ.update(env)  # the resources' EnvVar settings read the stack that is up now
         settings = load_settings(settings_file)
         state = self._state(settings)
