@@ -45,7 +45,7 @@ from urllib.parse import quote
 
 import psutil
 
-from gim_dagster.tls import write_private
+from gim_dagster.tls import write_private, write_server_files
 
 PG_USER = "postgres"
 S3_BUCKET = "gim-local"
@@ -197,8 +197,6 @@ class LocalStack:
             raise StackError(f"the local stack is up {running} --secure; run `gim stack down` first")
         self.profile_file.write_text("secure\n" if secure else "plain\n")
         if secure and not self.ca_file.exists():
-            from gim_dagster.tls import write_server_files
-
             write_server_files(self.tls_dir, [TLS_HOST])
         starters = {
             "postgres": self._start_postgres_tls if secure else self._start_postgres,
