@@ -204,3 +204,31 @@ def test_a_running_stack_is_not_switched_between_profiles(secure: tuple[LocalSta
     ):
         LocalStack(stack.state_dir).up()
     assert stack.secure
+
+
+def test_any_command_meeting_a_refused_connection_says_so_in_one_line(
+    secure: tuple[LocalStack, dict[str, str]], untrusted_ca: str, tmp_path: Path
+) -> None:
+    """Not only the check: `gim infomart migrate` against a server whose certificate it does not trust."""
+    stack, env = secure
+    url = sa.make_url(env["GIM_PG_SERVER_URL"]).update_query_dict({"sslrootcert": untrusted_ca})
+    settings = tmp_path / "gim.yaml"
+    settings.write_text(
+        f"postgres:\n  server_url: '{url.render_as_string(hide_password=False)}'\ntenants:\n  - name: acme\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "gim_dagster.cli", "infomart", "migrate", "--tenant", "acme"],
+        env={
+            "PATH": str(Path(sys.executable).parent),
+            "GIM_STATE_DIR": str(tmp_path / "no-stack"),
+            "GIM_SETTINGS": str(settings),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: cannot connect: ") and "certificate verify failed" in lines[0]
+    assert f"port {url.port} failed" in lines[0], lines[0]  # libpq names the server
+    assert stack.pg_password() not in result.stderr + result.stdout
