@@ -284,8 +284,10 @@ class LocalStack:
         try:
             return self.pg_password_file.read_text().strip()
         except FileNotFoundError:
+            # A stack started by a version without passwords is still running: its next start migrates it.
             raise StackError(
-                f"no PostgreSQL password in {self.pg_password_file}; run `gim stack up` first"
+                f"no PostgreSQL password in {self.pg_password_file}: run `gim stack down`, then "
+                "`gim stack up` (a data directory that trusted every connection is kept and given a password)"
             ) from None
 
     def _new_pg_password(self) -> str:

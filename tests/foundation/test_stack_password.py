@@ -89,3 +89,16 @@ def test_a_data_dir_without_its_password_is_refused_in_one_line(state_dir: Path)
     assert "\n" not in message and "remove" in message and str(stack.pgdata) in message
     assert PG_USER not in message
     assert not subprocess.run(["pgrep", "-f", str(stack.pgdata)], capture_output=True).stdout
+
+
+def test_a_running_stack_without_a_password_file_says_what_to_do(state_dir: Path) -> None:
+    """A stack started by a version without passwords is still up when this one runs `gim stack up`."""
+    stack = LocalStack(state_dir)
+    stack.up()
+    try:
+        stack.pg_password_file.unlink()
+        with pytest.raises(StackError, match=r"run `gim stack down`, then `gim stack up`") as refused:
+            stack.up()
+        assert "\n" not in str(refused.value)
+    finally:
+        stack.down()
