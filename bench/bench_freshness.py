@@ -224,11 +224,16 @@ class Sent:
     acked: float = 0.0  # wall time of the delivery report, s
 
 
-def produce_live(records: list[Any], bootstrap: str, topics: dict[str, str], cutoff_ms: int) -> list[Sent]:
-    """Produce each record when its ``ts`` arrives (no faults injected: the records are in ``ts`` order)."""
+def produce_live(
+    records: list[Any], kafka: dict[str, Any], topics: dict[str, str], cutoff_ms: int
+) -> list[Sent]:
+    """Produce each record when its ``ts`` arrives (no faults injected: the records are in ``ts`` order);
+    ``kafka``: the settings' client properties (``kafka_clients.settings_config``)."""
     from confluent_kafka import Producer
 
-    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5})
+    from gim_dagster.kafka_clients import producer_config
+
+    producer = Producer(producer_config(kafka, **{"linger.ms": 5}))
     sent: list[Sent] = []
     errors: list[str] = []
 
@@ -324,22 +329,15 @@ class Poller(threading.Thread):
 # ---- the facts topic -----------------------------------------------------------------------------------
 
 
-def final_fact_records(bootstrap: str, facts_topic: str) -> dict[str, tuple[int, int, float]]:
+def final_fact_records(kafka: dict[str, Any], facts_topic: str) -> dict[str, tuple[int, int, float]]:
     """Per interaction: (partition, offset, timestamp s) of the last of its first final fact records (its
     INTERACTION_FACT and each IRF with active_flag 0): the record that completed it on the facts topic."""
     from confluent_kafka import Consumer
 
     from gim_dagster.core.kafka_io import read_range, topic_partitions
+    from gim_dagster.kafka_clients import consumer_config
 
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": "bench-freshness",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "isolation.level": "read_committed",
-        }
-    )
+    consumer = Consumer(consumer_config(kafka, **{"group.id": "bench-freshness"}))
     try:
         read = read_range(consumer, dict.fromkeys(topic_partitions(consumer, [facts_topic]), 0), 10**7)
     finally:
@@ -729,13 +727,14 @@ def main(argv: list[str] | None = None) -> int:
         from gim_dagster.core.configdb.roster import load_roster
         from gim_dagster.core.naming import TenantNames
         from gim_dagster.core.sim import TrafficParams, simulate
+        from gim_dagster.kafka_clients import settings_config
         from gim_dagster.resources.kafka import ensure_topics
         from gim_dagster.settings import load_settings
 
         settings = load_settings(settings_file)
         lateness_ms = settings.dagster.gsp_allowed_lateness_seconds * 1000
         tenant, names = settings.tenant(TENANT), TenantNames(TENANT)
-        bootstrap = env["GIM_KAFKA_BOOTSTRAP_SERVERS"]
+        kafka = settings_config(settings.kafka)
         instance = DagsterInstance.get()
         began = time.time()
         gca = wait_for_gca(instance, 300)
@@ -761,7 +760,7 @@ def main(argv: list[str] | None = None) -> int:
         cutoff_ms = measure_end_ms + round(args.cooldown_minutes * 60_000)
         truth = ledger_truth(sim, measure_end_ms, cutoff_ms)
         ensure_topics(
-            AdminClient({"bootstrap.servers": bootstrap}),
+            AdminClient(kafka),
             list(names.raw_topics),
             settings.kafka.topic_partitions,
         )
@@ -779,7 +778,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         topics = {"voice": names.voice_topic, "digital": names.digital_topic, "agent": names.agent_topic}
         traffic_began = time.time()
-        sent = produce_live(sim.records, bootstrap, topics, cutoff_ms)
+        sent = produce_live(sim.records, kafka, topics, cutoff_ms)
         traffic_end = time.time()
         log(f"traffic stopped: {len(sent)} records; waiting up to {args.wait_minutes:g} min for the rows")
         measured = [t.interaction for t in truth.values() if t.measured]
@@ -797,7 +796,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_idle(instance, 120)
 
         gsp_runs, load_runs = read_runs(instance, "gsp"), read_runs(instance, "load")
-        facts = final_fact_records(bootstrap, names.facts_topic)
+        facts = final_fact_records(kafka, names.facts_topic)
         rows = analyse(truth, sent, poller, gsp_runs, load_runs, facts, names.facts_topic, lateness_ms)[
             "rows"
         ]

@@ -253,11 +253,12 @@ def main(argv: list[str] | None = None) -> int:
         from gim_dagster.core.configdb.roster import load_roster
         from gim_dagster.core.naming import TenantNames
         from gim_dagster.core.sim import TrafficParams, simulate
+        from gim_dagster.kafka_clients import settings_config
         from gim_dagster.resources.kafka import ensure_topics
         from gim_dagster.settings import load_settings
 
         settings = load_settings(settings_file)
-        bootstrap = env["GIM_KAFKA_BOOTSTRAP_SERVERS"]
+        kafka = settings_config(settings.kafka)
         instance = DagsterInstance.get()
         began = time.time()
         for t in tenants:
@@ -272,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         measure_end_ms = start_ms + round(args.minutes * 60_000)
         cutoff_ms = measure_end_ms + round(args.cooldown_minutes * 60_000)
         streams, truths, topics = [], {}, {}
-        admin = AdminClient({"bootstrap.servers": bootstrap})
+        admin = AdminClient(kafka)
         for n, t in enumerate(tenants):
             tenant, names = settings.tenant(t), TenantNames(t)
             params = TrafficParams(
@@ -310,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         traffic_began = time.time()
         cpu0 = meter.totals()
-        sent = bf.produce_live(records, bootstrap, topics, cutoff_ms)
+        sent = bf.produce_live(records, kafka, topics, cutoff_ms)
         traffic_end = time.time()
         cpu1 = meter.totals()
         log(f"traffic stopped: {len(sent)} records; waiting up to {args.wait_minutes:g} min for the rows")

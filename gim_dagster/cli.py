@@ -54,10 +54,19 @@ USER_ERRORS: tuple[type[Exception], ...] = (SettingsError, StackError, ImportRef
 
 def main() -> None:
     """Entry point of the `gim` console script."""
+    from gim_dagster.connections import ConnectionRefused, connection_failure
+
     try:
         app()
-    except USER_ERRORS as exc:
+    except (*USER_ERRORS, ConnectionRefused) as exc:
         fail(str(exc))
+        sys.exit(2)
+    except Exception as exc:
+        # A server that refused us (TLS, password, certificate, host name): one line, not a traceback.
+        message = connection_failure(exc)
+        if message is None:
+            raise
+        fail(message)
         sys.exit(2)
 
 
@@ -78,6 +87,12 @@ def settings_check(
     file: Annotated[
         str | None, typer.Option(help="Settings file (default: $GIM_SETTINGS or ./gim.yaml).")
     ] = None,
+    connect: Annotated[
+        bool,
+        typer.Option(
+            "--connect", help="Also try every connection (databases, S3, Kafka); exit 1 if one is refused."
+        ),
+    ] = False,
 ) -> None:
     """Validate the settings file and list its tenants."""
     try:
@@ -90,6 +105,18 @@ def settings_check(
             f"{name}: time zone {tenant.time_zone}, retention {tenant.retention_days} days, "
             f"partitions per {tenant.partition_period}"
         )
+    if connect:
+        from gim_dagster.connections import check_all
+
+        refused = 0
+        for name, problem in check_all(settings):
+            if problem is None:
+                typer.echo(f"connected: {name}")
+            else:
+                refused += 1
+                console.print(f"[red]refused:[/red] {problem}", highlight=False)
+        if refused:
+            raise typer.Exit(code=1)
 
 
 MetricsOption = Annotated[
@@ -106,13 +133,23 @@ def metrics_endpoints(enabled: bool) -> MetricsEndpoints | None:
     return MetricsEndpoints(path, settings.metrics.gsp_port, settings.metrics.gim_port)
 
 
+SecureOption = Annotated[
+    bool,
+    typer.Option(
+        "--secure",
+        help="TLS-only PostgreSQL (Debian PostgreSQL 15) and HTTPS S3 with certificates of a CA made for the "
+        "stack; clients verify them (docs/operations.md).",
+    ),
+]
+
+
 @stack_app.command("up")
-def stack_up(metrics: MetricsOption = True) -> None:
+def stack_up(metrics: MetricsOption = True, secure: SecureOption = False) -> None:
     """Start the local services that are not running (idempotent) and write .gim/stack.env."""
     stack = LocalStack(state_dir())
     try:
         with console.status("starting the local stack…"):
-            stack.up(metrics_endpoints(metrics))
+            stack.up(metrics_endpoints(metrics), secure=secure)
     except StackError as exc:
         raise fail(str(exc)) from None
     _print_status(stack)
@@ -167,6 +204,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed of configuration and traffic.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     metrics: MetricsOption = True,
+    secure: SecureOption = False,
 ) -> None:
     """The main job end to end on the local stack: simulate, GCA, GSP, load, maintain, export; reconcile."""
     import dataclasses
@@ -176,7 +214,7 @@ def demo(
     load_settings()  # the file and the environment values it names are checked before the stack is touched
     from gim_dagster.demo import Demo, DemoError, DemoOptions
 
-    options = DemoOptions(hours=hours, agents=agents, calls_per_hour=calls_per_hour, seed=seed)
+    options = DemoOptions(hours=hours, agents=agents, calls_per_hour=calls_per_hour, seed=seed, secure=secure)
     began = time.perf_counter()
     demo_run = Demo(options, say=lambda text: console.print(text, highlight=False), console=console)
     try:
@@ -256,13 +294,14 @@ def dev(
     port: Annotated[int, typer.Option(help="Port of the Dagster UI.", callback=PORT)] = 3000,
     host: Annotated[str, typer.Option(help="Address the Dagster UI listens on.")] = "127.0.0.1",
     metrics: MetricsOption = True,
+    secure: SecureOption = False,
 ) -> None:
     """Bring the stack up and run `dagster dev` against it (UI at http://127.0.0.1:3000)."""
     load_settings()  # what `dagster dev` will load: checked before the stack is touched
     stack = LocalStack(state_dir())
     try:
         with console.status("starting the local stack…"):
-            env = stack.up(metrics_endpoints(metrics))
+            env = stack.up(metrics_endpoints(metrics), secure=secure)
     except StackError as exc:
         raise fail(str(exc)) from None
     child_env = {**os.environ, **env, "GIM_SETTINGS": str(settings_path().resolve())}

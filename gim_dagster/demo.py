@@ -27,7 +27,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pyarrow as pa
 import sqlalchemy as sa
 from dagster import (
@@ -99,6 +98,8 @@ class DemoOptions:
     late: float = 0.02
     malformed: float = 0.005
     seed: int = 1
+    # The secure stack (`gim stack up --secure`): TLS to PostgreSQL and S3, every client verifying.
+    secure: bool = False
 
 
 @dataclass
@@ -159,7 +160,7 @@ class Demo:
         saved = self._saved_state()
         for tenant in load_settings(settings_file).tenant_names:  # before anything is started or touched
             self._check_window(tenant, saved.get("tenants", {}).get(tenant))
-        env = self.stack.up(metrics)
+        env = self.stack.up(metrics, secure=self.options.secure)
         os.environ.update(env)  # the resources' EnvVar settings read the stack that is up now
         settings = load_settings(settings_file)
         state = self._state(settings)
@@ -400,7 +401,7 @@ class Demo:
         """Import every export folder into a fresh target and compare it with the Info Mart table by table."""
         bucket = str(resolve(settings.s3.bucket))
         prefix = f"{settings.s3.prefix}/{TenantNames(tenant).export_prefix}"
-        client = boto3.client("s3", endpoint_url=resolve(settings.s3.endpoint_url))
+        client = settings.s3.client()
         server = str(resolve(settings.postgres.server_url))
         target_url = sa.make_url(server).set(database=f"gim_demo_target_{tenant}")
         admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")

@@ -127,6 +127,17 @@ def check_endpoint_url(value: str) -> str:
     return value
 
 
+def check_ca_file(value: str) -> str:
+    """A readable PEM file of one or more CA certificates (what verifies a server's certificate)."""
+    try:
+        text = Path(value).read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise ValueError(f"cannot read CA file {value}: {exc.strerror}") from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ValueError(f"{value} holds no PEM certificate")
+    return value
+
+
 def check_encoding(value: str) -> str:
     """A text encoding Python knows (``utf-8``, ``cp1252``, …)."""
     import codecs
@@ -174,6 +185,7 @@ class S3Settings(_Strict):
         "bucket": check_name,
         "endpoint_url": check_endpoint_url,
         "region_name": check_name,
+        "ca_bundle": check_ca_file,
     }
     bucket: Value = EnvRef(env="GIM_S3_BUCKET")
     prefix: str = "gim"
@@ -181,17 +193,31 @@ class S3Settings(_Strict):
     region_name: Value = "us-east-1"
     access_key_id: Value | None = EnvRef(env="AWS_ACCESS_KEY_ID")
     secret_access_key: Value | None = EnvRef(env="AWS_SECRET_ACCESS_KEY")
+    # The CA file that verifies the endpoint's certificate (a private CA: the secure stack's); null or unset
+    # variable: the system's CAs. Verification is never off.
+    ca_bundle: Value | None = EnvRef(env="GIM_S3_CA_BUNDLE")
 
-    def client(self) -> Any:
-        """A boto3 S3 client with these settings (for code outside Dagster; assets use the S3 resource)."""
+    def verify(self) -> str | None:
+        """boto3's ``verify``: the CA file, or None for the system's CAs (an unset variable means not set)."""
+        if isinstance(self.ca_bundle, EnvRef):
+            if self.ca_bundle.env not in os.environ:
+                return None
+            return resolve_checked(self.ca_bundle, check_ca_file, "s3.ca_bundle")
+        return self.ca_bundle
+
+    def client(self, config: Any = None) -> Any:
+        """A boto3 S3 client with these settings (for code outside Dagster; assets use the S3 resource);
+        ``config``: a ``botocore.config.Config`` (timeouts, retries)."""
         import boto3
 
         return boto3.client(
             "s3",
+            config=config,
             endpoint_url=resolve(self.endpoint_url),
             region_name=resolve(self.region_name),
             aws_access_key_id=resolve(self.access_key_id),
             aws_secret_access_key=resolve(self.secret_access_key),
+            verify=self.verify(),
         )
 
 

@@ -1,12 +1,15 @@
 """Session fixtures: the local stack's real services (PostgreSQL, Kafka/Tansu, S3/moto) on free ports.
 
 The services are started once per test session with the same code as `gim stack up`, in a temporary
-state directory, and stopped at the end. `--system-pg` additionally runs every test that uses
-`pg_server_url` against the system PostgreSQL at 127.0.0.1:5432 (a second major version).
+state directory, and stopped at the end; their PostgreSQL asks for the password the stack generated, which
+the fixtures get through the stack's connection URLs. `--system-pg` additionally runs every test that uses
+`pg_server_url` against the system PostgreSQL at 127.0.0.1:5432 (a second major version;
+`GIM_TEST_SYSTEM_PG_URL` replaces that URL, e.g. with a password).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import uuid
@@ -19,7 +22,10 @@ import sqlalchemy as sa
 
 from gim_dagster.stack import LocalStack
 
-SYSTEM_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+# The system PostgreSQL of `--system-pg`; its credentials (and TLS) from the environment where it wants them.
+SYSTEM_PG_URL = os.environ.get(
+    "GIM_TEST_SYSTEM_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

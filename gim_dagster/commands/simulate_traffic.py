@@ -114,12 +114,18 @@ def traffic(
         roster = Roster.synthetic(agents, seed) if agents is not None else _configured_roster(tenant)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    producer_config = (
-        None if out_file else {"bootstrap.servers": bootstrap_servers, "enable.idempotence": True}
-    )
+    kafka_config = None if out_file else _kafka_config(str(bootstrap_servers))
     run_traffic(
-        roster, params, out_file=out_file, producer_config=producer_config, ledger_dir=ledger_dir, rate=rate
+        roster, params, out_file=out_file, kafka_config=kafka_config, ledger_dir=ledger_dir, rate=rate
     )
+
+
+def _kafka_config(bootstrap_servers: str) -> dict[str, Any]:
+    """The settings' Kafka client properties (security protocol, SASL, CA) for these brokers."""
+    from gim_dagster.kafka_clients import settings_config
+    from gim_dagster.settings import load_settings
+
+    return settings_config(load_settings().kafka, bootstrap_servers)
 
 
 def run_traffic(
@@ -127,11 +133,12 @@ def run_traffic(
     params: TrafficParams,
     *,
     out_file: Path | None = None,
-    producer_config: dict[str, Any] | None = None,
+    kafka_config: dict[str, Any] | None = None,
     ledger_dir: Path | None = None,
     rate: float | None = None,
 ) -> None:
-    """Simulate, then send the records to ``out_file`` or Kafka (``producer_config``), with progress bars."""
+    """Simulate, then send the records to ``out_file`` or Kafka (``kafka_config``: the clients' common
+    properties, ``kafka_clients.settings_config``), with progress bars."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bars:
         sim_task = bars.add_task("simulating (‰ of window)", total=1000)
@@ -146,15 +153,14 @@ def run_traffic(
             from confluent_kafka import Producer  # imported here: the file sink needs no librdkafka
             from confluent_kafka.admin import AdminClient
 
+            from gim_dagster.kafka_clients import producer_config
             from gim_dagster.resources.kafka import ensure_topics
 
             names = TenantNames(params.tenant)
-            config = producer_config or {}
+            config = kafka_config or {}
             # Create the topics first: a broker that auto-creates them may give them several partitions.
-            ensure_topics(
-                AdminClient({"bootstrap.servers": config["bootstrap.servers"]}), list(names.raw_topics)
-            )
-            count = produce(Producer(config), records, names)
+            ensure_topics(AdminClient(config), list(names.raw_topics))
+            count = produce(Producer(producer_config(config)), records, names)
         elapsed = time.perf_counter() - began
     if ledger_dir is not None:
         sim.ledger.write(ledger_dir)

@@ -8,6 +8,7 @@ from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from dagster import ConfigurableResource
 
+from gim_dagster.kafka_clients import common_config, consumer_config, producer_config
 from gim_dagster.settings import KafkaSettings, resolve
 
 
@@ -34,31 +35,17 @@ class KafkaResource(ConfigurableResource):
         )
 
     def _base(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers, **self.client_config}
-        if self.sasl_username is not None:
-            config["sasl.username"] = self.sasl_username
-        if self.sasl_password is not None:
-            config["sasl.password"] = self.sasl_password
-        return config
+        return common_config(
+            self.bootstrap_servers, self.client_config, self.sasl_username, self.sasl_password
+        )
 
     def producer(self, **overrides: Any) -> Producer:
         """An idempotent producer (no duplicates from retries), batching by default."""
-        config = {"enable.idempotence": True, "linger.ms": 20, "compression.type": "lz4", **self._base()}
-        config.update(overrides)
-        return Producer(config)
+        return Producer(producer_config(self._base(), **overrides))
 
     def consumer(self, **overrides: Any) -> Consumer:
         """A consumer for ``assign()``-style reads: no auto commit, partition EOF reported."""
-        config = {
-            "group.id": "gim-dagster",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "auto.offset.reset": "earliest",
-            "isolation.level": "read_committed",
-            **self._base(),
-        }
-        config.update(overrides)
-        return Consumer(config)
+        return Consumer(consumer_config(self._base(), **overrides))
 
     def admin(self) -> AdminClient:
         return AdminClient(self._base())

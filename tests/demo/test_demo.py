@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from dagster import AssetKey, DagsterInstance
 
-from gim_dagster.stack import LocalStack
+from gim_dagster.stack import PG15_BIN, LocalStack
 
 ROOT = Path(__file__).parents[2]
 STAGES = ("gca_snapshot", "gsp_microbatch", "infomart_load", "infomart_maintenance", "gim_export")
@@ -22,8 +23,8 @@ DEMO = [sys.executable, "-m", "gim_dagster.cli", "demo", "--hours", "1", "--agen
 DEMO += ["--calls-per-hour", "40", "--json", "--no-metrics"]
 
 
-def _demo(env: dict[str, str]) -> dict:
-    result = subprocess.run(DEMO, env=env, capture_output=True, text=True, timeout=600, cwd=ROOT)
+def _demo(env: dict[str, str], argv: list[str] = DEMO) -> dict:
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert result.stdout.strip(), result.stderr[-4000:]
     summary = json.loads(result.stdout)
     assert result.returncode == (0 if summary["ok"] else 1), result.stderr[-4000:]
@@ -93,3 +94,26 @@ def test_demo_killed_at_step_boundaries_resumes_to_zero_differences(state_dir: P
         assert summary["ok"]
     finally:
         LocalStack(state_dir).down()
+
+
+@pytest.mark.skipif(
+    not (PG15_BIN / "postgres").exists(),
+    reason=f"the secure stack needs Debian's PostgreSQL 15 in {PG15_BIN} (apt-get install postgresql-15)",
+)
+def test_secure_demo_reconciles_over_tls(state_dir: Path) -> None:
+    env = {**os.environ, "GIM_STATE_DIR": str(state_dir), "GIM_SETTINGS": str(ROOT / "gim.yaml")}
+    stack = LocalStack(state_dir)
+    try:
+        summary = _demo(env, [*DEMO, "--secure"])
+        assert summary["ok"], [
+            (t["tenant"], t["differences"], t["export_problems"]) for t in summary["tenants"]
+        ]
+        for tenant in summary["tenants"]:
+            assert tenant["differences"] == 0 and tenant["export_verified"]
+        assert stack.secure
+        # The server the demo used takes TLS only: the same URL without TLS is refused.
+        url = sa.make_url(stack.environment()["GIM_PG_SERVER_URL"]).update_query_dict({"sslmode": "disable"})
+        with pytest.raises(sa.exc.OperationalError, match="no encryption"):
+            sa.create_engine(url).connect()
+    finally:
+        stack.down()

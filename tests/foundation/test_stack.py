@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import psutil
+import pytest
 import sqlalchemy as sa
 
 from gim_dagster.stack import LocalStack, ServiceRecord
@@ -100,3 +101,34 @@ def test_metrics_process_starts_and_stops_with_the_stack(state_dir: Path) -> Non
     finally:
         assert "metrics" in stack.down()
     assert not psutil.pid_exists(metrics.pid) or psutil.Process(metrics.pid).status() == "zombie"
+
+
+def test_a_port_taken_between_choice_and_bind_is_replaced(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process binds the chosen port first: the service starts on another one, no wrong record."""
+    import socket
+
+    from gim_dagster import stack as stack_module
+
+    taken = socket.create_server(("127.0.0.1", 0))
+    port = taken.getsockname()[1]
+    real_free_port = stack_module.free_port
+    calls = iter(range(1000))
+    # Every service's first choice is the taken port, its second a free one.
+    monkeypatch.setattr(stack_module, "free_port", lambda: port if next(calls) % 2 == 0 else real_free_port())
+    stack = LocalStack(state_dir)
+    try:
+        env = stack.up()
+        records = {s.name: s for s in stack.status()}
+        assert all(s.running and s.answers for s in records.values())
+        assert port not in {int(a.address.rsplit(":", 1)[1]) for a in records.values()}
+        engine = sa.create_engine(env["GIM_PG_SERVER_URL"])
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT 1")).scalar_one() == 1
+        engine.dispose()
+        for name in ("postgres", "kafka", "s3"):  # each did meet the taken port first
+            assert stack_module._PORT_TAKEN.search((stack.log_dir / f"{name}.log").read_text()), name
+    finally:
+        stack.down()
+        taken.close()
