@@ -16,6 +16,7 @@ from gim_dagster.commands import export as export_commands
 from gim_dagster.commands import gsp as gsp_commands
 from gim_dagster.commands import infomart as infomart_commands
 from gim_dagster.commands import metrics as metrics_commands
+from gim_dagster.commands import report as report_commands
 from gim_dagster.commands import simulate_config, simulate_traffic
 from gim_dagster.commands.checks import AT_LEAST_ONE, NOT_NEGATIVE, PORT, number
 from gim_dagster.commands.output import console, fail
@@ -36,6 +37,7 @@ app.add_typer(settings_app, name="settings")
 app.add_typer(infomart_commands.app, name="infomart")
 app.add_typer(export_commands.export_app, name="export")
 app.command("import")(export_commands.import_command)
+app.command("report")(report_commands.report)
 simulate_app = typer.Typer(help="Simulated configuration and traffic, with a ground-truth ledger.")
 simulate_app.command("traffic")(simulate_traffic.traffic)
 simulate_app.command("config")(simulate_config.simulate_config)

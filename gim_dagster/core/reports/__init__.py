@@ -12,7 +12,12 @@ import sqlalchemy as sa
 from gim_dagster.core.reports.pages import ReportOptions, render
 from gim_dagster.core.reports.queries import ReportData, fetch
 
-__all__ = ["ReportData", "ReportOptions", "write_reports"]
+__all__ = ["ReportData", "ReportOptions", "report_dir", "write_reports"]
+
+
+def report_dir(base: Path, tenant: str, first: date, last: date) -> Path:
+    """Where a tenant's reports of local days ``first`` to ``last`` go under ``base``."""
+    return base / tenant / f"{first.isoformat()}_{last.isoformat()}"
 
 
 def write_reports(engine: sa.Engine, out_dir: Path, first: date, last: date, options: ReportOptions) -> Path:
