@@ -246,6 +246,8 @@ def _print_demo(summaries: list, elapsed: float) -> None:
             out.print(f"[red]{s.tenant} aggregates:[/red] {problem}", highlight=False)
         for reference, count in s.outside_validity.items():
             out.print(f"[red]{s.tenant} validity:[/red] {count} {reference} outside the row's validity")
+    for s in summaries:
+        out.print(f"{s.tenant}: reports (open in a browser): {s.reports}", highlight=False, soft_wrap=True)
     out.print("Next: `gim dev` opens the Dagster UI with these runs at http://127.0.0.1:3000")
 
 
