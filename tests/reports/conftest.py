@@ -10,11 +10,13 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from gim_dagster.core.gsp import GspState, KeyResolver, Processor
 from gim_dagster.core.infomart import static_keys as K
@@ -48,9 +50,36 @@ TRICKY_NAME = '<b>Zoë</b> & "$x$"'
 """First name of one agent: the pages must show it escaped, the charts as plain text."""
 
 
+def write_settings(path: Path, infomart_url: str, reports_dir: Path, days: int = 7) -> Path:
+    """A settings file whose one tenant (``TENANT``, ``THRESHOLDS``) is this Info Mart."""
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "kafka": {"bootstrap_servers": "127.0.0.1:9"},
+                "s3": {"bucket": "unused", "endpoint_url": None},
+                "postgres": {"server_url": infomart_url, "create_databases": False},
+                "defaults": {"reports": {"local_dir": str(reports_dir), "days": days}},
+                "tenants": [
+                    {
+                        "name": TENANT,
+                        "infomart_dsn": infomart_url,
+                        "time_zone": TIME_ZONE,
+                        "aggregates": {
+                            "service_level_seconds": THRESHOLDS.service_level_seconds,
+                            "queue_service_level_seconds": dict(THRESHOLDS.queue_service_level_seconds),
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    return path
+
+
 @dataclass(frozen=True)
 class Mart:
     engine: sa.Engine
+    url: str
     sim: Simulation
     roster: Roster
     first: date
@@ -176,7 +205,7 @@ def mart(pg_server_url: str) -> Iterator[Mart]:
         load_batch(engine, records, job_name="infomart_load", topic_offsets={(TOPIC, 0): len(records)})
         aggregate(engine, thresholds=THRESHOLDS)
         first, last = _local_days(sim)
-        yield Mart(engine, sim, roster, first, last)
+        yield Mart(engine, url, sim, roster, first, last)
     finally:
         engine.dispose()
         with admin.connect() as conn:

@@ -6,29 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import yaml
 from dagster import build_schedule_context, materialize
 
 from gim_dagster.assets import reports as report_assets
 from gim_dagster.resources import PostgresResource
 from gim_dagster.settings import load_settings
-from tests.reports.conftest import TENANT, TIME_ZONE, Mart
+from tests.reports.conftest import TENANT, Mart, write_settings
 
 
 def test_the_asset_writes_the_pages_and_links_the_index(mart: Mart, tmp_path: Path) -> None:
-    url = mart.engine.url.render_as_string(hide_password=False)
-    settings_file = tmp_path / "gim.yaml"
-    settings_file.write_text(
-        yaml.safe_dump(
-            {
-                "kafka": {"bootstrap_servers": "127.0.0.1:9"},
-                "s3": {"bucket": "unused", "endpoint_url": None},
-                "postgres": {"server_url": url, "create_databases": False},
-                "defaults": {"reports": {"local_dir": str(tmp_path / "reports"), "days": 2}},
-                "tenants": [{"name": TENANT, "infomart_dsn": url, "time_zone": TIME_ZONE}],
-            }
-        )
-    )
+    settings_file = write_settings(tmp_path / "gim.yaml", mart.url, tmp_path / "reports", days=2)
     settings = load_settings(settings_file)
     defs = report_assets.definitions(settings, str(settings_file))
     result = materialize(
