@@ -96,7 +96,12 @@ def _ledger(mart: Mart) -> dict[str, Any]:
             )
             q["accepted_thr"] += int(m["duration_s"] + h["ring_s"] <= threshold)
             q["accepted_time"] += m["duration_s"] + h["ring_s"]
+    reasons: Counter[str] = Counter()
+    for state in t["agent_states"]:
+        if state["reason_code"] and state["end_s"] is not None:
+            reasons[state["reason_code"]] += state["duration_s"]
     return {
+        "reasons": reasons,
         "handle_time": +handle_time,
         "handled": +handled,
         "queues": queues,
@@ -113,6 +118,15 @@ def test_report_figures_equal_the_ledgers(mart: Mart, tmp_path: Path) -> None:
     # Agents: handle time (talk + hold + ACW) and handled, per employee id.
     assert {a.employee_id: a.handle_time for a in data.agents if a.handle_time} == truth["handle_time"]
     assert {a.employee_id: a.handled for a in data.agents if a.handled} == truth["handled"]
+
+    # Groups: each simulated agent is in one group, so a group's figures are its agents'.
+    group_of = {a.employee_id: a.groups[0] for a in mart.roster.agents}
+    per_group: Counter[str] = Counter()
+    for agent, handle_time in truth["handle_time"].items():
+        per_group[group_of[agent]] += handle_time
+    assert {g.name: g.handle_time for g in data.groups if g.handle_time} == per_group
+    # Not-ready reasons: seconds per reason code.
+    assert {r.reason: r.seconds for r in data.reasons} == truth["reasons"]
 
     # Queues: abandoned, accepted and service level, per queue over the day and per interval entered.
     (day,) = data.days

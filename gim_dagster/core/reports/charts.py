@@ -30,9 +30,9 @@ COLOURS = {
     "accepted": "#55a868",
     "abandoned": "#c44e52",
     "target": "#8172b2",
-    "engage": "#4c72b0",
+    "talk": "#4c72b0",
     "hold": "#dd8452",
-    "wrap": "#937860",
+    "ACW": "#937860",
 }
 _MAX_TICKS = 24
 
