@@ -56,3 +56,13 @@ def test_bad_input_is_one_line_and_exit_code_2(settings: Path, arguments: list[s
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert len([line for line in result.output.splitlines() if line.strip()]) == 1, result.output
+
+
+def test_an_info_mart_without_aggregates_is_one_line(
+    fresh_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIM_SETTINGS", str(write_settings(tmp_path / "gim.yaml", fresh_db_url, tmp_path)))
+    monkeypatch.setenv("GIM_STATE_DIR", str(tmp_path / "state"))
+    result = CliRunner().invoke(app, ["report", "-t", TENANT, "--from", "2026-01-05", "--to", "2026-01-05"])
+    assert result.exit_code == 2, result.output
+    assert "the Info Mart has no aggregate views" in result.output and "gim infomart migrate" in result.output
