@@ -26,7 +26,6 @@ from dagster import (
     schedule,
 )
 
-from gim_dagster.core.reports import ReportOptions, report_dir, write_reports
 from gim_dagster.partitions import run_tags, tenant_partitions
 from gim_dagster.resources import PostgresResource
 from gim_dagster.settings import Settings, state_dir
@@ -55,6 +54,10 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
     def infomart_reports(
         context: AssetExecutionContext, config: ReportConfig, postgres: PostgresResource
     ) -> MaterializeResult:
+        # Imported here: matplotlib takes most of a second to import, and every run process of every other
+        # asset loads this module.
+        from gim_dagster.core.reports import ReportOptions, report_dir, write_reports
+
         tenant = settings.tenant(context.partition_key)
         if config.last_day:
             last = date.fromisoformat(config.last_day)
