@@ -5,7 +5,6 @@ show (the figures of ``queries.fetch`` and the cells of the rendered tables)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -14,48 +13,7 @@ from gim_dagster.core.reports import write_reports
 from gim_dagster.core.reports.pages import percent, seconds
 from gim_dagster.core.reports.queries import fetch
 from tests.reports.conftest import OPTIONS, THRESHOLDS, TRICKY_NAME, Mart
-
-
-class _Tables(HTMLParser):
-    """The cell texts of every ``<table>`` of a page, by caption."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: dict[str, list[list[str]]] = {}
-        self._caption: str | None = None
-        self._cell: list[str] | None = None
-        self._row: list[str] = []
-        self._in_caption = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "caption":
-            self._in_caption, self._caption = True, ""
-        elif tag in ("td", "th"):
-            self._cell = []
-        elif tag == "tr":
-            self._row = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "caption":
-            self._in_caption = False
-            self.tables[self._caption or ""] = []
-        elif tag in ("td", "th") and self._cell is not None:
-            self._row.append("".join(self._cell))
-            self._cell = None
-        elif tag == "tr" and self._caption is not None:
-            self.tables[self._caption].append(self._row)
-
-    def handle_data(self, data: str) -> None:
-        if self._in_caption:
-            self._caption = (self._caption or "") + data
-        elif self._cell is not None:
-            self._cell.append(data)
-
-
-def _page_tables(path: Path) -> dict[str, list[list[str]]]:
-    parser = _Tables()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return parser.tables
+from tests.reports.helpers import page_tables
 
 
 def _ledger(mart: Mart) -> dict[str, Any]:
@@ -153,7 +111,7 @@ def test_report_figures_equal_the_ledgers(mart: Mart, tmp_path: Path) -> None:
     # The pages show exactly these figures.
     index = write_reports(mart.engine, tmp_path, mart.first, mart.last, OPTIONS)
     queue_rows = {
-        (r[0], r[1]): r for r in _page_tables(index.parent / "queue-summary.html")["Per day and queue"]
+        (r[0], r[1]): r for r in page_tables(index.parent / "queue-summary.html")["Per day and queue"]
     }
     for queue, q in truth["queues"].items():
         row = queue_rows[(day, queue)]
@@ -170,7 +128,7 @@ def test_report_figures_equal_the_ledgers(mart: Mart, tmp_path: Path) -> None:
     overall = queue_rows[("all days", "all queues")]
     assert overall[4] == f"{total_abandoned:,}"
     assert overall[7] == percent(total_thr / (total_accepted + total_abandoned))
-    agent_rows = {r[1]: r for r in _page_tables(index.parent / "agent-summary.html")["Per agent"][1:]}
+    agent_rows = {r[1]: r for r in page_tables(index.parent / "agent-summary.html")["Per agent"][1:]}
     for agent, seconds_handled in truth["handle_time"].items():
         row = agent_rows[agent]
         assert row[2] == f"{truth['handled'][agent]:,}"

@@ -8,6 +8,7 @@ through, and matplotlib escapes the text it writes into them.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from markupsafe import Markup
 
 from gim_dagster.core.infomart.aggregates import Thresholds
 from gim_dagster.core.reports import charts
-from gim_dagster.core.reports.queries import AgentFigures, QueueFigures, ReasonFigures, ReportData
+from gim_dagster.core.reports.queries import AgentFigures, Interval, QueueFigures, ReasonFigures, ReportData
 from gim_dagster.core.reports.templates import TEMPLATES
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -74,6 +75,29 @@ def duration(total: int) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
+def interval_labels(intervals: Sequence[Interval]) -> list[str]:
+    """Each interval's local label (``09:15-09:30``); where a day has a label twice (the hour repeated the
+    night the clocks go back), with the UTC offset of each (``01:15-01:30 UTC-04:00``)."""
+    times = Counter((i.day, i.label) for i in intervals)
+    return [
+        f"{i.label} {_utc_offset(i.offset)}" if times[(i.day, i.label)] > 1 else i.label for i in intervals
+    ]
+
+
+def _utc_offset(seconds_east: int) -> str:
+    sign = "+" if seconds_east >= 0 else "-"
+    hours, minutes = divmod(abs(seconds_east) // 60, 60)
+    return f"UTC{sign}{hours:02d}:{minutes:02d}"
+
+
+def _chart_labels(data: ReportData) -> list[str]:
+    """``MM-DD HH:MM`` (with the offset where the hour repeats) per interval, for the charts' axes."""
+    return [
+        f"{i.day[5:]} {label[:5]}{label[11:]}"
+        for i, label in zip(data.intervals, interval_labels(data.intervals), strict=True)
+    ]
+
+
 # ---- the pages --------------------------------------------------------------------------------------------
 def _threshold_text(th: Thresholds) -> str:
     text = f"{th.service_level_seconds} s (the tenant's aggregates.service_level_seconds)"
@@ -109,7 +133,7 @@ _QUEUE_HEADERS = [
 
 def queue_summary(data: ReportData, options: ReportOptions) -> Page:
     target = options.service_level_target_percent
-    labels = [f"{i.day[5:]} {i.label[:5]}" for i in data.intervals]
+    labels = _chart_labels(data)
     per = [data.queue_by_interval[i.key] for i in data.intervals]
     total = data.queue_total()
     page = Page(
@@ -187,7 +211,10 @@ def queue_summary(data: ReportData, options: ReportOptions) -> Page:
         HtmlTable(
             "Per 15-minute interval, all queues",
             ["day", "interval", *_QUEUE_HEADERS],
-            [_queue_row([i.day, i.label], f) for i, f in zip(data.intervals, per, strict=True)],
+            [
+                _queue_row([i.day, label], f)
+                for i, label, f in zip(data.intervals, interval_labels(data.intervals), per, strict=True)
+            ],
             labels=2,
         ),
     ]
@@ -424,7 +451,7 @@ def volume(data: ReportData, options: ReportOptions) -> Page:
             "range (AG2_QUEUE_HOUR).",
         ),
     ]
-    labels = [f"{i.day[5:]} {i.label[:5]}" for i in data.intervals]
+    labels = _chart_labels(data)
     page.charts = [
         Markup(
             charts.grouped_bars(
@@ -450,11 +477,11 @@ def volume(data: ReportData, options: ReportOptions) -> Page:
             [
                 [
                     i.day,
-                    i.label,
+                    label,
                     *(count(data.volume.get((i.key, m), 0)) for m in data.media),
                     count(sum(data.volume.get((i.key, m), 0) for m in data.media)),
                 ]
-                for i in data.intervals
+                for i, label in zip(data.intervals, interval_labels(data.intervals), strict=True)
             ],
             labels=2,
             total=[

@@ -89,6 +89,9 @@ class Interval:
     day: str
     label: str
     """``09:15-09:30``, local time."""
+    offset: int
+    """Seconds east of UTC then (DATE_TIME_TZ_OFFSET): tells apart the two local 01:00 hours of the night the
+    clocks go back."""
 
 
 @dataclass(frozen=True)
@@ -214,11 +217,11 @@ def fetch(conn: sa.Connection, first: date, last: date) -> ReportData:
         return list(conn.execute(sa.text(sql), p).mappings())
 
     for row in rows(
-        f"SELECT d.date_time_key AS key, d.label_yyyy_mm_dd AS day, d.label_15_min AS label, {_QUEUE_SUMS} "
-        f"FROM ag2_queue_subhr v {_DAY} WHERE {_IN_RANGE} "
-        "GROUP BY d.date_time_key, d.label_yyyy_mm_dd, d.label_15_min ORDER BY d.date_time_key"
+        "SELECT d.date_time_key AS key, d.label_yyyy_mm_dd AS day, d.label_15_min AS label, "
+        f"d.date_time_tz_offset AS tz_offset, {_QUEUE_SUMS} FROM ag2_queue_subhr v {_DAY} WHERE {_IN_RANGE} "
+        "GROUP BY 1, 2, 3, 4 ORDER BY d.date_time_key"
     ):
-        data.intervals.append(Interval(row["key"], row["day"], row["label"]))
+        data.intervals.append(Interval(row["key"], row["day"], row["label"], int(row["tz_offset"] or 0)))
         data.queue_by_interval[row["key"]] = _queue(row)
     for row in rows(
         f"SELECT d.label_yyyy_mm_dd AS day, {_QUEUE}, {_QUEUE_SUMS} FROM ag2_queue_day v {_DAY} {_RESOURCE} "
