@@ -16,6 +16,7 @@ from gim_dagster.commands import export as export_commands
 from gim_dagster.commands import gsp as gsp_commands
 from gim_dagster.commands import infomart as infomart_commands
 from gim_dagster.commands import metrics as metrics_commands
+from gim_dagster.commands import report as report_commands
 from gim_dagster.commands import simulate_config, simulate_traffic
 from gim_dagster.commands.checks import AT_LEAST_ONE, NOT_NEGATIVE, PORT, number
 from gim_dagster.commands.output import console, fail
@@ -36,6 +37,7 @@ app.add_typer(settings_app, name="settings")
 app.add_typer(infomart_commands.app, name="infomart")
 app.add_typer(export_commands.export_app, name="export")
 app.command("import")(export_commands.import_command)
+app.command("report")(report_commands.report)
 simulate_app = typer.Typer(help="Simulated configuration and traffic, with a ground-truth ledger.")
 simulate_app.command("traffic")(simulate_traffic.traffic)
 simulate_app.command("config")(simulate_config.simulate_config)
@@ -282,6 +284,8 @@ def _print_demo(summaries: list, elapsed: float) -> None:
             out.print(f"[red]{s.tenant} aggregates:[/red] {problem}", highlight=False)
         for reference, count in s.outside_validity.items():
             out.print(f"[red]{s.tenant} validity:[/red] {count} {reference} outside the row's validity")
+    for s in summaries:
+        out.print(f"{s.tenant}: reports (open in a browser): {s.reports}", highlight=False, soft_wrap=True)
     out.print("Next: `gim dev` opens the Dagster UI with these runs at http://127.0.0.1:3000")
 
 

@@ -14,7 +14,7 @@ from dagster import Definitions
 from gim_dagster.resources import build_resources
 from gim_dagster.settings import load_settings, settings_path
 
-AREAS: tuple[str, ...] = ("gca", "gsp", "infomart", "aggregates", "export")
+AREAS: tuple[str, ...] = ("gca", "gsp", "infomart", "aggregates", "reports", "export")
 
 
 def build_definitions(settings_file: str) -> Definitions:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -53,6 +54,7 @@ from gim_dagster.core.kafka_io import distinct_keys, read_range, topic_partition
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.core.reconcile import Reconciliation, reconcile
 from gim_dagster.core.reconcile_aggregates import reconcile_aggregates
+from gim_dagster.core.reports import ReportOptions, report_dir, write_reports
 from gim_dagster.core.sim import TrafficParams, simulate
 from gim_dagster.core.sim.ledger import TABLES, Ledger
 from gim_dagster.core.sim.sinks import produce
@@ -121,6 +123,8 @@ class TenantSummary:
     """``fact.column -> facts that started outside their dimension row's validity`` (must be empty)."""
     aggregate_problems: list[str] = field(default_factory=list)
     """Aggregate totals that differ between levels or from the facts (``aggregates.check_totals``)."""
+    reports: str = ""
+    """The index page of the tenant's standard reports over every window so far."""
 
     @property
     def ok(self) -> bool:
@@ -317,6 +321,7 @@ class Demo:
                 for t in FACT_TABLES
             }
         _record_reconciliation(instance, tenant, result)
+        reports = self._reports(settings, tenant, infomart, ledger, start)
         folders, verified, problems = self._verify_exports(settings, tenant, infomart)
         malformed = sum(1 for f in ledger["faults"].to_pylist() if f["kind"] == "malformed")
         return TenantSummary(
@@ -335,7 +340,33 @@ class Demo:
             runs=runs,
             outside_validity=outside,
             aggregate_problems=aggregate_problems,
+            reports=str(reports),
         )
+
+    def _reports(
+        self,
+        settings: Settings,
+        tenant: str,
+        infomart: sa.Engine,
+        ledger: dict[str, pa.Table],
+        start: datetime,
+    ) -> Path:
+        """Write the tenant's standard reports over the local days of every window so far; say where."""
+        resolved = settings.tenant(tenant)
+        zone = ZoneInfo(resolved.time_zone)
+        begun = ledger["agent_sessions"].column("login_s").to_pylist()
+        ended = ledger["interactions"].column("end_s").to_pylist()
+        first = datetime.fromtimestamp(min(begun, default=start.timestamp()), zone).date()
+        end = max((e for e in ended if e is not None), default=start.timestamp())
+        last = datetime.fromtimestamp(end, zone).date()
+        options = ReportOptions(
+            tenant, resolved.aggregates.thresholds(), resolved.reports.service_level_target_percent
+        )
+        index = write_reports(
+            infomart, report_dir(self.home / "reports", tenant, first, last), first, last, options
+        )
+        self.say(f"{tenant}: reports of {first} to {last} ({resolved.time_zone}): {index}")
+        return index
 
     def _configure(
         self, configdb: sa.Engine, tenant: str, run_no: int, seed: int, agents: int, at: datetime

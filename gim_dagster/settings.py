@@ -303,6 +303,17 @@ class AggregateSettings(_Strict):
         )
 
 
+class ReportSettings(_Strict):
+    """The standard reports (docs/reports.md): what they compare against and where the asset writes them."""
+
+    # The service level the queue summary draws as its target line, in percent.
+    service_level_target_percent: Annotated[float, Field(gt=0, le=100)] = 80.0
+    # The infomart_reports asset writes <local_dir>/<tenant>/; null: <state dir>/reports.
+    local_dir: str | None = None
+    # The asset's reports cover this many local days, up to and including the day it runs.
+    days: Annotated[int, Field(ge=1, le=366)] = 7
+
+
 def _divides_a_day(value: int | None) -> int | None:
     """Load spans must tile the UTC day, so that no audit key carries data of two days (re-export by day)."""
     if value is not None and 1440 % value:
@@ -320,6 +331,7 @@ class TenantDefaults(_Strict):
     time_zone: str = "UTC"
     export: ExportSettings = ExportSettings()
     aggregates: AggregateSettings = AggregateSettings()
+    reports: ReportSettings = ReportSettings()
 
     @field_validator("time_zone")
     @classmethod
@@ -345,6 +357,7 @@ class TenantSettings(_Strict):
     time_zone: str | None = None
     export: ExportSettings | None = None
     aggregates: AggregateSettings | None = None
+    reports: ReportSettings | None = None
 
     @field_validator("name")
     @classmethod
@@ -468,6 +481,7 @@ class DagsterSettings(_Strict):
     sensor_interval_seconds: Annotated[int, Field(ge=1)] = 5
     maintenance_cron: str = "30 2 * * *"
     gca_reconcile_cron: str = "15 */6 * * *"
+    reports_cron: str = "45 3 * * *"
     # Requests, limits and node selector of each stage's run pods on Kubernetes (docs/settings.md).
     run_pods: RunPods = RunPods()
 
@@ -522,6 +536,7 @@ class ResolvedTenant:
         self.time_zone = tenant.time_zone or defaults.time_zone
         self.export = tenant.export or defaults.export
         self.aggregates = tenant.aggregates or defaults.aggregates
+        self.reports = tenant.reports or defaults.reports
         self._postgres = settings.postgres
 
     def configdb_dsn(self) -> str:

@@ -44,6 +44,9 @@ def test_demo_reconciles_twice_and_leaves_runs_in_the_instance(
             assert tenant["differences"] == 0 and tenant["export_verified"]
             assert tenant["dead_lettered"] == tenant["malformed_injected"]
             assert tenant["facts"]["interaction_fact"] == tenant["interactions"] > 0
+            index = Path(tenant["reports"])  # the standard reports, written after the reconciliation
+            assert index.name == "index.html" and index.is_relative_to(state / "demo" / "reports")
+            assert len(list(index.parent.glob("*.html"))) == 6, tenant["reports"]
 
         second = _demo(env)
         assert second["ok"]
