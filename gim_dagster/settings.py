@@ -374,7 +374,7 @@ class TenantSettings(_Strict):
         return TenantNames(self.name)
 
 
-Stage = Literal["gca", "gsp", "load", "aggregates", "export", "maintenance"]
+Stage = Literal["gca", "gsp", "load", "aggregates", "export", "maintenance", "reports"]
 """The stages whose runs the sensors and schedules request (the ``gim/stage`` run tag)."""
 
 CPU_RE = re.compile(r"^(\d+(?:\.\d{1,3})?|\d+m)$")
@@ -464,6 +464,7 @@ class RunPods(_Strict):
     aggregates: RunPod = _pod("250m", "512Mi", "1Gi")
     export: RunPod = _pod("500m", "1Gi", "2Gi")
     maintenance: RunPod = _pod("250m", "512Mi", "1Gi")
+    reports: RunPod = _pod("250m", "512Mi", "1Gi")  # queries and matplotlib
 
     def for_stage(self, stage: Stage) -> RunPod:
         pod: RunPod = getattr(self, stage)

@@ -26,7 +26,7 @@ from dagster import (
     schedule,
 )
 
-from gim_dagster.partitions import run_tags, tenant_partitions
+from gim_dagster.partitions import request_tags, tenant_partitions
 from gim_dagster.resources import PostgresResource
 from gim_dagster.settings import Settings, state_dir
 
@@ -99,7 +99,9 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         stamp = context.scheduled_execution_time.isoformat()
         for tenant in settings.tenant_names:
             yield RunRequest(
-                run_key=f"{tenant}:{stamp}", partition_key=tenant, tags=run_tags(tenant, "reports")
+                run_key=f"{tenant}:{stamp}",
+                partition_key=tenant,
+                tags=request_tags(settings, tenant, "reports"),
             )
 
     return Definitions(assets=[infomart_reports], jobs=[job], schedules=[infomart_reports_schedule])

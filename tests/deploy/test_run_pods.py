@@ -176,4 +176,4 @@ def test_the_schedules_requests_carry_their_stage_pod() -> None:
             expected = settings.dagster.run_pods.for_stage(stage).k8s_config()  # type: ignore[arg-type]
             assert json.loads(request.tags[K8S_CONFIG_TAG]) == expected, schedule.name
             seen.add(stage)
-    assert seen == {"gca", "maintenance", "export"}
+    assert seen == {"gca", "maintenance", "export", "reports"}
