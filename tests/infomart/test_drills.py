@@ -4,6 +4,8 @@
   with its data; nothing is loaded twice and nothing is skipped.
 - A request delivered twice, or a second daemon: both ask for the same run key; a load run that runs twice
   anyway changes nothing the second time.
+- The tenant's Info Mart database is lost: the next load creates it and reloads the facts topic from its
+  first offset (Kafka retention), to the same facts.
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ class Drill:
         assert result.success
         meta = result.asset_materializations_for_node("infomart_load")[0].metadata
         return {key: meta[key].value for key in ("rows_inserted", "rows_updated")}
+
+    def fact_rows(self) -> list[tuple[Any, ...]]:
+        """INTERACTION_RESOURCE_FACT without its audit keys (a rebuild writes new ones), in id order."""
+        with self.postgres.infomart_engine(self.tenant).connect() as conn:
+            rows = (
+                conn.execute(sa.text("SELECT * FROM interaction_resource_fact ORDER BY 1")).mappings().all()
+            )
+        return [tuple(v for k, v in r.items() if not k.endswith("audit_key")) for r in rows]
 
     def facts(self) -> tuple[int, int]:
         """Rows of INTERACTION_RESOURCE_FACT and distinct audit keys that wrote them."""
@@ -101,3 +111,26 @@ def test_a_doubled_load_run_changes_nothing(drill: Drill) -> None:
     second = drill.run_load(instance)
     assert not any(second["rows_inserted"].values()) and not any(second["rows_updated"].values())
     assert drill.facts() == before == (30, 1)
+
+
+def test_a_lost_info_mart_is_rebuilt_from_the_facts_topic_to_the_same_facts(
+    drill: Drill, pg_server_url: str
+) -> None:
+    instance = DagsterInstance.ephemeral()
+    _produce(drill.kafka, drill.topic, [irf_row(i) for i in range(40)])
+    drill.run_load(instance)
+    _produce(drill.kafka, drill.topic, [irf_row(i, talk_duration=99) for i in range(10)])  # updates
+    drill.run_load(instance)
+    before = drill.fact_rows()
+
+    drill.postgres.infomart_engine(drill.tenant).dispose()
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:  # the database is gone, with its stored offsets
+        conn.execute(sa.text(f'DROP DATABASE "gim_infomart_{drill.tenant}" WITH (FORCE)'))
+    admin.dispose()
+
+    (request,) = drill.requests(DagsterInstance.ephemeral())
+    assert request.partition_key == drill.tenant
+    drill.run_load(instance)  # creates and migrates the database, reads the topic from offset 0
+    assert drill.fact_rows() == before
+    assert drill.requests(instance) == []
