@@ -329,6 +329,7 @@ def test_one_run_queue_and_launcher_in_all_three_places(
     queued = daemon["runCoordinator"]["config"]["queuedRunCoordinator"]
     coordinator = single["run_coordinator"]["config"]
     assert queued["maxConcurrentRuns"] == coordinator["max_concurrent_runs"]
+    assert queued["dequeueIntervalSeconds"] == coordinator["dequeue_interval_seconds"] == 1
     assert queued["tagConcurrencyLimits"] == [
         {"key": lim["key"], "value": lim["value"], "limit": lim["limit"]}
         for lim in coordinator["tag_concurrency_limits"]
