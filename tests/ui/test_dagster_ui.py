@@ -253,13 +253,14 @@ def _shot(page: Page, demo_ui: DemoUI, name: str) -> Path:
 
 
 # ---- the checks ----------------------------------------------------------------------------------------
-ASSETS = (*STAGES, "gim_reexport")
+ASSETS = (*STAGES, "infomart_reports", "gim_reexport")
 # What the definitions declare each asset depends on (`deps=`): the edges of the lineage graph.
 LINEAGE = {
     "gca_snapshot": set(),
     "gsp_microbatch": {"gca_snapshot"},
     "infomart_load": {"gca_snapshot", "gsp_microbatch"},
     "infomart_aggregates": {"infomart_load"},
+    "infomart_reports": {"infomart_aggregates"},
     "infomart_maintenance": {"infomart_load"},
     "gim_export": {"infomart_load"},
     "gim_reexport": {"gim_export"},
