@@ -724,9 +724,9 @@ def main(argv: list[str] | None = None) -> int:
         from confluent_kafka.admin import AdminClient
         from dagster import DagsterInstance
 
-        from gim_dagster.core.configdb.roster import load_roster
         from gim_dagster.core.naming import TenantNames
         from gim_dagster.core.sim import TrafficParams, simulate
+        from gim_dagster.core.sim.configdb_roster import load_roster
         from gim_dagster.kafka_clients import settings_config
         from gim_dagster.resources.kafka import ensure_topics
         from gim_dagster.settings import load_settings

@@ -42,7 +42,6 @@ from dagster import (
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from gim_dagster.core.configdb.roster import load_roster
 from gim_dagster.core.configdb.schema import create_schema
 from gim_dagster.core.configdb.seed import SeedSpec, mutate_config, seed_config
 from gim_dagster.core.export.importer import import_exports, open_source
@@ -56,6 +55,7 @@ from gim_dagster.core.reconcile import Reconciliation, reconcile
 from gim_dagster.core.reconcile_aggregates import reconcile_aggregates
 from gim_dagster.core.reports import ReportOptions, report_dir, write_reports
 from gim_dagster.core.sim import TrafficParams, simulate
+from gim_dagster.core.sim.configdb_roster import load_roster
 from gim_dagster.core.sim.ledger import TABLES, Ledger
 from gim_dagster.core.sim.sinks import produce
 from gim_dagster.definitions import build_definitions

@@ -29,7 +29,7 @@ def _parse_start(text: str) -> datetime:
 def _configured_roster(tenant: str) -> Roster:
     """The agents, queues and reasons of the tenant's Configuration DB (`gim simulate config` fills it)."""
     from gim_dagster.commands.configdb import configdb_engine
-    from gim_dagster.core.configdb.roster import load_roster
+    from gim_dagster.core.sim.configdb_roster import load_roster
 
     roster = load_roster(configdb_engine(tenant))
     if not roster.agents:

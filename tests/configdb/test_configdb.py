@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from gim_dagster.core.configdb.roster import load_roster
 from gim_dagster.core.configdb.schema import OBJECT_TABLES, change_marker, create_schema
 from gim_dagster.core.configdb.seed import SeedError, SeedSpec, mutate_config, seed_config
+from gim_dagster.core.sim.configdb_roster import load_roster
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 T1 = datetime(2026, 2, 2, 9, 30, tzinfo=UTC)

@@ -1,5 +1,8 @@
 """The simulator's ``Roster`` from a tenant's Configuration DB: who can log in, which queues, which numbers.
 
+The simulator builds on the configuration model, never the reverse: this adapter lives with the simulator,
+so ``core/configdb`` imports nothing of it.
+
 Only objects that are usable now take part: enabled agents (not deleted, not disabled) that have a login, a
 place and an extension at that place; queues (``acd_queue`` DNs) that name a skill; routing points that name a
 queue. Deleted group memberships and skill levels are ignored.
