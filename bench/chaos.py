@@ -507,7 +507,7 @@ class Campaign:
                     part = records[len(records) * number // slices : len(records) * (number + 1) // slices]
                     hostile = number > 0 and self.rng.random() < self.args.hostile_rate
                     self.produce(tenant, part, hostile)
-                    export = number % max(1, slices // 4) == 0
+                    export = (number + 1) % (self.args.export_every or max(1, slices // 4)) == 0
                     self.pipeline(defs, tenant, faults=True, final=False, export=export)
             self.faults_over()
             for tenant in TENANTS:
@@ -614,6 +614,12 @@ def main() -> int:
     parser.add_argument(
         "--hostile-rate", type=float, default=0.6, help="share of slices with hostile records"
     )
+    parser.add_argument(
+        "--export-every",
+        type=int,
+        default=0,
+        help="aggregate and export every N slices (0: a quarter of them)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gim-chaos-") as home:
@@ -622,7 +628,8 @@ def main() -> int:
         os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
         report = Campaign(args, Path(home)).run()
     if args.json:
-        print(json.dumps({**asdict(report), "ok": report.ok}, default=str))
+        counters = {"faults": dict(report.faults), "runs": dict(report.runs)}  # asdict mangles a Counter
+        print(json.dumps({**asdict(report), **counters, "ok": report.ok}))
     else:
         print(report.table())
     return 0 if report.ok else 1

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_short_fault_campaign_loses_and_doubles_nothing() -> None:
-    args = ["--seed", "3", "--hours", "2", "--calls-per-hour", "15", "--agents", "6"]
+    args = ["--seed", "3", "--hours", "2", "--calls-per-hour", "15", "--agents", "6", "--export-every", "2"]
     args += [
         "--kill-rate",
         "0.5",
