@@ -281,7 +281,15 @@ class LocalStack:
             "-c",
             "synchronous_commit=off",
         ]
-        return self._spawn("postgres", argv, port, user=user)
+        record = self._spawn("postgres", argv, port, user=user)
+        # After a crash the port answers during recovery, and connections are refused until it is done.
+        _wait_until(
+            lambda: _postgres_accepts(port),
+            120,
+            f"postgres recovery on port {port}",
+            self.log_dir / "postgres.log",
+        )
+        return record
 
     def _init_pgdata(self, bin_path: Path, user: str | None) -> None:
         if (self.pgdata / "PG_VERSION").exists():
@@ -373,6 +381,19 @@ class LocalStack:
         self.dagster_home.mkdir(exist_ok=True)
         template = Path(__file__).with_name("stack_dagster.yaml")
         (self.dagster_home / "dagster.yaml").write_text(template.read_text())
+
+
+def _postgres_accepts(port: int) -> bool:
+    """Whether the server on ``port`` accepts connections (not only the port: recovery refuses them)."""
+    import psycopg
+
+    try:
+        psycopg.connect(
+            host="127.0.0.1", port=port, user=PG_USER, dbname="postgres", connect_timeout=2
+        ).close()
+    except psycopg.OperationalError:
+        return False
+    return True
 
 
 def _postgres_bin_path() -> Path:
