@@ -28,7 +28,7 @@ the campaign reconciles each Info Mart against the simulator's ledger (``core.re
 chain into a fresh target as a receiving side would and compares it table by table, and accounts for every
 dead letter (each hostile record and each malformed simulated record must be on ``<tenant>.gsp.deadletter``,
 and nothing else). It prints a table and exits 1 on any record lost, doubled or different, any unexplained
-or missing dead letter, or an export that does not verify.
+or missing dead letter, an export that does not verify, or a run hung (still going after 180 s: killed).
 
 A run that fails or is killed is run again once the outages under way have ended (the daemon's sensor would
 request it again later). Not injected: unknown agents (their events are valid and load with the unknown
@@ -62,6 +62,8 @@ sys.path.insert(0, str(ROOT))
 
 TENANTS = ("chaosa", "chaosb")
 MAX_ATTEMPTS = 12
+RUN_DEADLINE_S = 180.0
+"""A run still going after this long is hung: killed, counted, and the campaign fails."""
 MAX_ROUNDS = 200
 HUGE_BYTES = 300_000
 DEEP = 5_000
@@ -75,7 +77,7 @@ def serve_proxy(listen_port: int, target_port: int) -> None:
     and new ones are accepted and closed at once (a broker that refuses)."""
     state = {"up": True}
     live: set[socket.socket] = set()
-    lock = threading.Lock()
+    lock = threading.RLock()  # the signal handler runs in the main thread, which may hold it
 
     def down(*_: object) -> None:
         state["up"] = False
@@ -105,7 +107,7 @@ def serve_proxy(listen_port: int, target_port: int) -> None:
         threading.Thread(target=_pump, args=(client, upstream, live, lock), daemon=True).start()
 
 
-def _pump(a: socket.socket, b: socket.socket, live: set[socket.socket], lock: threading.Lock) -> None:
+def _pump(a: socket.socket, b: socket.socket, live: set[socket.socket], lock: threading.RLock) -> None:
     sel = selectors.DefaultSelector()
     sel.register(a, selectors.EVENT_READ, b)
     sel.register(b, selectors.EVENT_READ, a)
@@ -141,6 +143,7 @@ class Report:
     runs: Counter[str] = field(default_factory=Counter)
     killed: int = 0
     failed: int = 0
+    hung: int = 0
     retried: int = 0
     records_produced: int = 0
     hostile_produced: int = 0
@@ -159,7 +162,7 @@ class Report:
     @property
     def ok(self) -> bool:
         return (
-            not (self.lost or self.doubled or self.different or self.unexplained_dead_letters)
+            not (self.lost or self.doubled or self.different or self.unexplained_dead_letters or self.hung)
             and self.hostile_dead_lettered == self.hostile_produced
             and self.malformed_dead_lettered == self.malformed_produced
             and self.exports_verified
@@ -172,7 +175,10 @@ class Report:
             *((f"faults: {kind}", str(n)) for kind, n in sorted(self.faults.items())),
             ("faults: total", str(sum(self.faults.values()))),
             ("stage runs (by stage)", ", ".join(f"{k} {v}" for k, v in sorted(self.runs.items()))),
-            ("runs killed / failed / retried", f"{self.killed} / {self.failed} / {self.retried}"),
+            (
+                "runs killed / failed / hung / retried",
+                f"{self.killed} / {self.failed} / {self.hung} / {self.retried}",
+            ),
             ("raw records produced (simulated)", str(self.records_produced)),
             ("records lost / doubled / different", f"{self.lost} / {self.doubled} / {self.different}"),
             ("hostile dead-lettered / produced", f"{self.hostile_dead_lettered} / {self.hostile_produced}"),
@@ -201,6 +207,7 @@ class Campaign:
         self.hostile: dict[str, set[tuple[str, int, int]]] = {t: set() for t in TENANTS}
         self.event_log = home / "dagster-events.log"
         self.fault_threads: list[threading.Timer] = []
+        self.restarts: list[subprocess.Popen[bytes]] = []
 
     # ---- setup -------------------------------------------------------------------------------------
     @contextmanager
@@ -397,6 +404,8 @@ class Campaign:
             if status == "killed":
                 self.report.killed += 1
                 self.report.faults["sigkill"] += 1
+            elif status == "hung":
+                self.report.hung += 1
             else:
                 self.report.failed += 1
         raise RuntimeError(
@@ -432,14 +441,24 @@ class Campaign:
             finally:
                 os._exit(code)
         os.close(write_end)
-        timer = threading.Timer(kill_after, os.kill, (pid, signal.SIGKILL)) if kill_after else None
-        if timer:
+        hung = threading.Event()
+
+        def deadline() -> None:
+            hung.set()
+            os.kill(pid, signal.SIGKILL)
+
+        timers = [threading.Timer(RUN_DEADLINE_S, deadline)]
+        if kill_after:
+            timers.append(threading.Timer(kill_after, os.kill, (pid, signal.SIGKILL)))
+        for timer in timers:
             timer.start()
         _, status = os.waitpid(pid, 0)
-        if timer:
+        for timer in timers:
             timer.cancel()
         with os.fdopen(read_end) as pipe:
             out = pipe.read()
+        if hung.is_set():
+            return "hung", False
         if os.WIFSIGNALED(status):
             return "killed", False
         if os.WEXITSTATUS(status) != 0 or not out:
@@ -451,17 +470,12 @@ class Campaign:
         as in a crash, and a restart) ``after`` seconds from now, for about ``seconds``, in a thread."""
         self.report.faults[f"{kind}_outage" if kind != "postgres" else "postgres_restart"] += 1
 
-        def cycle() -> None:
-            if kind == "postgres":
-                import psutil
+        if kind == "postgres":  # in a process of its own: no thread of this one may hold a lock at a fork
+            argv = [sys.executable, __file__, "--restart-postgres", str(self.stack.state_dir), str(after)]
+            self.restarts.append(subprocess.Popen([*argv, str(seconds)], stdout=subprocess.DEVNULL))
+            return
 
-                [pid] = [s.pid for s in self.stack.status() if s.name == "postgres"]
-                server = psutil.Process(pid)
-                server.send_signal(signal.SIGQUIT)
-                server.wait(60)
-                threading.Event().wait(seconds)
-                self.stack.up()
-                return
+        def cycle() -> None:
             self.proxies[kind].send_signal(signal.SIGUSR1)
             threading.Event().wait(seconds)
             self.proxies[kind].send_signal(signal.SIGUSR2)
@@ -474,6 +488,9 @@ class Campaign:
         """Wait until every outage has ended (the daemon would retry later; here the next run waits)."""
         while self.fault_threads:
             self.fault_threads.pop().join()
+        while self.restarts:
+            if self.restarts.pop().wait() != 0:
+                raise RuntimeError("restarting PostgreSQL failed (its log is in the stack's logs)")
 
     def pipeline(self, defs: Any, tenant: str, faults: bool, final: bool, export: bool) -> None:
         flush = {"idle_flush_seconds": 0} if final else None
@@ -582,6 +599,23 @@ class Campaign:
             self.report.unexplained_dead_letters += sum((others - malformed).values())
 
 
+def restart_postgres(state_dir: Path, after: float, seconds: float) -> None:
+    """Shut the stack's PostgreSQL down at once (SIGQUIT: crash recovery at the restart) ``after`` seconds
+    from now, and start it again ``seconds`` later."""
+    import psutil
+
+    from gim_dagster.stack import LocalStack
+
+    stack = LocalStack(state_dir)
+    threading.Event().wait(after)
+    [pid] = [s.pid for s in stack.status() if s.name == "postgres"]
+    server = psutil.Process(pid)
+    server.send_signal(signal.SIGQUIT)
+    server.wait(60)
+    threading.Event().wait(seconds)
+    stack.up()
+
+
 def _digest(value: bytes) -> str:
     return hashlib.sha256(value).hexdigest()
 
@@ -597,6 +631,9 @@ def _is_json(value: bytes) -> bool:
 def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--proxy":
         serve_proxy(int(sys.argv[2]), int(sys.argv[3]))
+        return 0
+    if len(sys.argv) == 5 and sys.argv[1] == "--restart-postgres":
+        restart_postgres(Path(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=7)
