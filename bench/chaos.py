@@ -38,6 +38,7 @@ resource key, which the ledger does not expect), stalled (rather than cut) conne
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -611,7 +612,12 @@ def restart_postgres(state_dir: Path, after: float, seconds: float) -> None:
     [pid] = [s.pid for s in stack.status() if s.name == "postgres"]
     server = psutil.Process(pid)
     server.send_signal(signal.SIGQUIT)
-    server.wait(60)
+    gone = threading.Event()  # the server is the campaign's child, not ours: it stays a zombie until reaped
+    while not gone.wait(0.1):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if server.status() != psutil.STATUS_ZOMBIE:
+                continue
+        gone.set()
     threading.Event().wait(seconds)
     stack.up()
 
