@@ -322,7 +322,7 @@ class Demo:
             }
         _record_reconciliation(instance, tenant, result)
         reports = self._reports(settings, tenant, infomart, ledger, start)
-        folders, verified, problems = self._verify_exports(settings, tenant, infomart)
+        folders, verified, problems = verify_exports(settings, tenant, infomart, f"gim_demo_target_{tenant}")
         malformed = sum(1 for f in ledger["faults"].to_pylist() if f["kind"] == "malformed")
         return TenantSummary(
             tenant=tenant,
@@ -426,30 +426,32 @@ class Demo:
             self.say(f"{tenant}: {asset} ({runs[asset]} run{'s' if runs[asset] > 1 else ''})")
         return runs
 
-    def _verify_exports(
-        self, settings: Settings, tenant: str, infomart: sa.Engine
-    ) -> tuple[int, bool, list[str]]:
-        """Import every export folder into a fresh target and compare it with the Info Mart table by table."""
-        bucket = str(resolve(settings.s3.bucket))
-        prefix = f"{settings.s3.prefix}/{TenantNames(tenant).export_prefix}"
-        client = settings.s3.client()
-        server = str(resolve(settings.postgres.server_url))
-        target_url = sa.make_url(server).set(database=f"gim_demo_target_{tenant}")
-        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target_url.database}" WITH (FORCE)'))
-        admin.dispose()
-        target = sa.create_engine(ensure_database(target_url.render_as_string(hide_password=False)))
-        try:
-            with target.begin() as conn:
-                conn.exec_driver_sql(target_schema_sql("postgresql"))
-            with tempfile.TemporaryDirectory(prefix="gim-demo-import-") as scratch:
-                source = open_source(f"s3://{bucket}/{prefix}", Path(scratch), client)
-                imported = import_exports(source, target, settings.tenant(tenant).export.encoding)
-            problems = imported.day_rule + _compare_tables(infomart, target)
-        finally:
-            target.dispose()
-        return len(imported.applied), not problems, problems
+
+def verify_exports(
+    settings: Settings, tenant: str, infomart: sa.Engine, target_db: str
+) -> tuple[int, bool, list[str]]:
+    """Import every export folder of the tenant into ``target_db`` (dropped and created afresh) as a
+    receiving side would, and compare it with the Info Mart table by table: (folders, verified, problems)."""
+    bucket = str(resolve(settings.s3.bucket))
+    prefix = f"{settings.s3.prefix}/{TenantNames(tenant).export_prefix}"
+    client = settings.s3.client()
+    server = str(resolve(settings.postgres.server_url))
+    target_url = sa.make_url(server).set(database=target_db)
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target_url.database}" WITH (FORCE)'))
+    admin.dispose()
+    target = sa.create_engine(ensure_database(target_url.render_as_string(hide_password=False)))
+    try:
+        with target.begin() as conn:
+            conn.exec_driver_sql(target_schema_sql("postgresql"))
+        with tempfile.TemporaryDirectory(prefix="gim-demo-import-") as scratch:
+            source = open_source(f"s3://{bucket}/{prefix}", Path(scratch), client)
+            imported = import_exports(source, target, settings.tenant(tenant).export.encoding)
+        problems = imported.day_rule + _compare_tables(infomart, target)
+    finally:
+        target.dispose()
+    return len(imported.applied), not problems, problems
 
 
 def _materialize(

@@ -379,9 +379,17 @@ class LocalStack:
         bin_path = _postgres_bin_path()
         user = _postgres_system_user()
         self._init_pgdata(bin_path, user, self.pgdata)
-        return self._spawn_on_free_port(
+        record = self._spawn_on_free_port(
             "postgres", lambda port: _postgres_argv(bin_path, self.pgdata, port), previous_port, user=user
         )
+        # After a crash the port answers during recovery, and connections are refused until it is done.
+        _wait_until(
+            lambda: _postgres_accepts(record.port, self.pg_password()),
+            120,
+            f"postgres recovery on port {record.port}",
+            self.log_dir / "postgres.log",
+        )
+        return record
 
     def _start_postgres_tls(self, previous_port: int | None) -> ServiceRecord:
         """Debian's PostgreSQL 15 (built with OpenSSL): TLS only, the stack's server certificate."""
@@ -536,6 +544,19 @@ class LocalStack:
         self.dagster_home.mkdir(exist_ok=True)
         template = Path(__file__).with_name("stack_dagster.yaml")
         (self.dagster_home / "dagster.yaml").write_text(template.read_text())
+
+
+def _postgres_accepts(port: int, password: str) -> bool:
+    """Whether the server on ``port`` accepts connections (not only the port: recovery refuses them)."""
+    import psycopg
+
+    try:
+        psycopg.connect(
+            host="127.0.0.1", port=port, user=PG_USER, password=password, dbname="postgres", connect_timeout=2
+        ).close()
+    except psycopg.OperationalError:
+        return False
+    return True
 
 
 def _postgres_bin_path() -> Path:

@@ -33,7 +33,7 @@ from gim_dagster.core.gca.store import SnapshotStore
 from gim_dagster.core.gsp import CheckpointStore, GspConfig, KeyResolver, run_microbatch
 from gim_dagster.core.gsp.gca_keys import resolver_from_gca
 from gim_dagster.core.gsp.microbatch import ensure_may_run
-from gim_dagster.core.kafka_io import has_new_records, topic_partitions
+from gim_dagster.core.kafka_io import has_new_records, offsets_out_of_range, topic_partitions
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.partitions import request_tags, tenant_partitions
 from gim_dagster.resources import KafkaResource
@@ -218,13 +218,26 @@ def _request_for(
     if not positions:
         return None
     flush_due = pointer is not None and pointer.idle_flush_due(now_ms, idle_flush_ms)
-    if not flush_due and not has_new_records(consumer, positions, at_eof):
-        return None
-    run_key = f"{tenant}:{checkpoint}"
-    if (
+    new_records = flush_due or has_new_records(consumer, positions, at_eof)
+    failed_here = (
         last is not None
         and last.status == DagsterRunStatus.FAILURE
         and last.tags.get(CHECKPOINT_TAG) == checkpoint
-    ):
+    )
+    run_key = f"{tenant}:{checkpoint}"
+    if pointer is not None and (failed_here or not new_records):
+        # A checkpoint offset out of its partition's range (topic recreated, retention): one run, which
+        # fails naming it, per checkpoint; not a silent skip, nor a retry after every failure.
+        problems = offsets_out_of_range(consumer, pointer.offsets)
+        if problems:
+            context.log.error(f"{tenant}: " + "; ".join(p.describe() for p in problems))
+            return RunRequest(
+                run_key=f"{run_key}:offset-out-of-range",
+                partition_key=tenant,
+                tags={**tags, CHECKPOINT_TAG: checkpoint},
+            )
+    if not new_records:
+        return None
+    if failed_here and last is not None:
         run_key += f":after-{last.run_id[:8]}"
     return RunRequest(run_key=run_key, partition_key=tenant, tags={**tags, CHECKPOINT_TAG: checkpoint})

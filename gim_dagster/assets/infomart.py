@@ -36,7 +36,7 @@ from gim_dagster.core.infomart.checks import offset_gaps, orphan_counts, rows_wi
 from gim_dagster.core.infomart.kafka_load import KafkaLoadResult, load_from_kafka
 from gim_dagster.core.infomart.loader import read_offsets
 from gim_dagster.core.infomart.maintenance import maintain
-from gim_dagster.core.kafka_io import has_new_records, topic_partitions
+from gim_dagster.core.kafka_io import has_new_records, offsets_out_of_range, topic_partitions
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.partitions import request_tags, stage_busy, tenant_partitions
 from gim_dagster.resources import KafkaResource, PostgresResource
@@ -192,7 +192,8 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         job=load_job,
         minimum_interval_seconds=settings.dagster.sensor_interval_seconds,
         description="Requests an infomart_load run for a tenant when <tenant>.gsp.facts has records past the "
-        "Info Mart's stored offsets (or the last run stopped at its bound); one run per tenant at a time.",
+        "Info Mart's stored offsets (or the last run stopped at its bound), or once when a stored offset is "
+        "out of the partition's range (that run fails naming it); one run per tenant at a time.",
     )
     def infomart_load_sensor(
         context: SensorEvaluationContext, postgres: PostgresResource, kafka: KafkaResource
@@ -223,9 +224,15 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
         # Trust the watermark hint unless the last load stopped at its bound with records left behind.
         last_drained = latest[0].asset_materialization.metadata.get("drained") if latest else None
         drained = last_drained is None or bool(last_drained.value)
-        if not has_new_records(consumer, positions, dict.fromkeys(positions, drained)):
-            return None
         run_key = f"{tenant}:" + ",".join(f"{p}={o}" for (_, p), o in sorted(positions.items()))
+        if not has_new_records(consumer, positions, dict.fromkeys(positions, drained)):
+            # Nothing past the stored offsets, or a stored offset past the partition's end (the topic was
+            # recreated): then one run, which fails naming both offsets, instead of a silent skip forever.
+            problems = offsets_out_of_range(consumer, stored)
+            if not problems:
+                return None
+            context.log.error("; ".join(p.describe() for p in problems))
+            run_key += ":offset-out-of-range"
         return RunRequest(run_key=run_key, partition_key=tenant, tags=request_tags(settings, tenant, "load"))
 
     @schedule(

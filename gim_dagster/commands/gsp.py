@@ -53,3 +53,49 @@ def restart(
         console.print(
             f"{tenant}: retention already deleted the records before {trimmed}: their facts stay as loaded"
         )
+
+
+@app.command("reset-offset")
+def reset_offset(
+    tenant: Annotated[str, typer.Option("--tenant", "-t", help="The tenant whose GSP checkpoint moves.")],
+    topic: Annotated[str, typer.Option("--topic", help="The raw topic, e.g. <tenant>.voice.events.")],
+    to: Annotated[str, typer.Option("--to", help="earliest, latest or an offset of the partition.")],
+    partition: Annotated[int, typer.Option("--partition", "-p", help="Partition of the raw topic.")] = 0,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit object).")] = "",
+    yes: Annotated[bool, typer.Option("--yes", help="Do it (without: say what would happen).")] = False,
+) -> None:
+    """Move the GSP checkpoint's offset of one raw partition, e.g. after the topic was recreated.
+
+    The rest of the state is kept; an audit object is written under the checkpoint prefix's resets/ before
+    the new checkpoint and its pointer.
+    """
+    from gim_dagster.core.gsp.microbatch import reset_checkpoint_offset
+    from gim_dagster.core.kafka_io import resolve_offset
+
+    settings = load_settings()
+    names = settings.tenant(tenant).names
+    if topic not in names.raw_topics:
+        raise fail(f"{topic} is not a raw topic of {tenant} ({', '.join(names.raw_topics)})")
+    store = checkpoint_store(settings, tenant)
+    pointer = store.pointer()
+    if pointer is None:
+        raise fail(f"{tenant}: no GSP checkpoint under s3://{store.bucket}/{store.prefix}/: nothing to reset")
+    tp = (topic, partition)
+    consumer = KafkaResource.from_settings(settings.kafka).consumer()
+    try:
+        offset, low, high = resolve_offset(consumer, tp, to)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        consumer.close()
+    change = (
+        f"{topic}[{partition}]: checkpoint offset {pointer.offsets.get(tp)} -> {offset} "
+        f"(partition holds {low}..{high})"
+    )
+    if not yes:
+        console.print(f"{tenant}: would move {change}; --yes does")
+        return
+    checkpoint_id, _record = reset_checkpoint_offset(
+        store, tp, offset, low=low, high=high, reason=reason or f"gim gsp reset-offset --to {to}"
+    )
+    console.print(f"{tenant}: moved {change}; new checkpoint {checkpoint_id}")

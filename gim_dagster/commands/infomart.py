@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gim_dagster.commands.output import console
+from gim_dagster.commands.output import console, fail
 from gim_dagster.resources.postgres import PostgresResource
 from gim_dagster.settings import load_settings, settings_path
 
@@ -52,3 +52,42 @@ def maintain(tenant: TenantOption = None) -> None:
             engine, retention_days=resolved.retention_days, partition_period=resolved.partition_period
         )
         console.print(f"{name}: {result.summary()}")
+
+
+@app.command("reset-offset")
+def reset_offset(
+    tenant: Annotated[str, typer.Option("--tenant", "-t", help="The tenant whose Info Mart offset moves.")],
+    to: Annotated[str, typer.Option("--to", help="earliest, latest or an offset of the partition.")],
+    partition: Annotated[int, typer.Option("--partition", "-p", help="Partition of <tenant>.gsp.facts.")] = 0,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in CTL_ETL_HISTORY).")] = "",
+    yes: Annotated[bool, typer.Option("--yes", help="Do it (without: say what would happen).")] = False,
+) -> None:
+    """Move the Info Mart's stored offset of a facts partition, e.g. after the topic was recreated.
+
+    The new offset and an audit row (CTL_ETL_HISTORY, job GIM_OFFSET_RESET) commit in one transaction;
+    `earliest` re-reads what the partition holds (the load upserts by key), `latest` skips to its end.
+    """
+    from gim_dagster.core.infomart.loader import read_offsets
+    from gim_dagster.core.infomart.offset_reset import reset_offset as reset
+    from gim_dagster.core.kafka_io import resolve_offset
+    from gim_dagster.resources import KafkaResource
+
+    settings = load_settings()
+    topic = settings.tenant(tenant).names.facts_topic
+    tp = (topic, partition)
+    consumer = KafkaResource.from_settings(settings.kafka).consumer()
+    try:
+        offset, low, high = resolve_offset(consumer, tp, to)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        consumer.close()
+    engine = _postgres().migrated_infomart(tenant)
+    stored = read_offsets(engine, topic).get(tp)
+    change = f"{topic}[{partition}]: stored offset {stored} -> {offset} (partition holds {low}..{high})"
+    if not yes:
+        console.print(f"{tenant}: would move {change}; --yes does")
+        return
+    reason = reason or f"gim infomart reset-offset --to {to}"
+    done = reset(engine, tp, offset, low=low, high=high, reason=reason)
+    console.print(f"{tenant}: moved {change}; recorded as CTL_ETL_HISTORY job {done.job_id}")

@@ -27,6 +27,40 @@ class KafkaReadError(RuntimeError):
 
 
 @dataclass(frozen=True, slots=True)
+class OutOfRange:
+    """A stored position outside what its partition holds: past the end (the topic was recreated, the
+    cluster migrated, a memory-only broker restarted) or before the start (retention deleted it)."""
+
+    topic: str
+    partition: int
+    stored: int
+    low: int
+    """The partition's first offset still kept."""
+    high: int
+    """The offset after its last record (read, not the broker's hint)."""
+
+    @property
+    def side(self) -> str:
+        return "past_end" if self.stored > self.high else "before_start"
+
+    def describe(self) -> str:
+        where = "past the end" if self.side == "past_end" else "before the start"
+        return (
+            f"{self.topic}[{self.partition}]: stored offset {self.stored} is {where} of the partition "
+            f"(low watermark {self.low}, high watermark {self.high})"
+        )
+
+
+class StoredOffsetOutOfRange(RuntimeError):
+    """Stored positions that reading cannot continue from; the stage stops until an operator resets them."""
+
+    def __init__(self, stage: str, problems: list[OutOfRange], remedy: str) -> None:
+        self.problems = problems
+        lines = "; ".join(p.describe() for p in problems)
+        super().__init__(f"{stage}: {lines}. Nothing was read. {remedy}")
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     topic: str
     partition: int
@@ -123,6 +157,61 @@ def has_new_records(consumer: Consumer, positions: Mapping[TP, int], at_eof: Map
         if high > offset:
             return True
     return False
+
+
+def partition_bounds(consumer: Consumer, tp: TP, timeout: float = 10.0) -> tuple[int, int]:
+    """``(low, high)``: the first offset kept and the offset after the last record, read to partition EOF
+    from the broker's hint - 1 (the hint is short by up to one record batch on Tansu, conventions.md)."""
+    low, hint = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=timeout, cached=False)
+    start = max(hint - 1, low, 0)
+    read = read_range(consumer, {tp: start}, max_records=1_000_000, idle_timeout=timeout)
+    return low, max(read.end[tp], hint)
+
+
+def offsets_out_of_range(consumer: Consumer, stored: Mapping[TP, int]) -> list[OutOfRange]:
+    """The stored positions outside ``[low, high]`` of their partition (partitions that no longer exist are
+    not checked). Cheap when all is well: one watermark request per partition, and for a position past the
+    broker's hint (always, on Tansu: the hint is short by up to a batch) one fetch of the record before it."""
+    existing = set(topic_partitions(consumer, {t for t, _ in stored}))
+    problems = []
+    for tp, offset in sorted(stored.items()):
+        if tp not in existing:
+            continue
+        low, hint = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=10, cached=False)
+        if low <= offset <= hint or (offset > hint and _holds(consumer, tp, offset - 1)):
+            continue
+        if offset > hint:
+            low, hint = partition_bounds(consumer, tp)
+        problems.append(OutOfRange(tp[0], tp[1], offset, low, hint))
+    return problems
+
+
+def _holds(consumer: Consumer, tp: TP, offset: int, timeout: float = 5.0) -> bool:
+    """Whether the partition has a record at ``offset`` (or past it). Past the end Kafka resets the read to
+    ``auto.offset.reset`` (a record before ``offset`` arrives, or EOF at the end) and Tansu neither delivers
+    nor reports EOF (the read times out): both mean no."""
+    try:
+        read = read_range(consumer, {tp: offset}, max_records=1, poll_timeout=0.2, idle_timeout=timeout)
+    except KafkaReadError:
+        return False
+    return bool(read.records) and read.records[0].offset >= offset
+
+
+def resolve_offset(consumer: Consumer, tp: TP, to: str) -> tuple[int, int, int]:
+    """``(offset, low, high)`` for ``to`` = ``earliest`` (``low``), ``latest`` (``high``) or an offset in
+    ``[low, high]``; ``ValueError`` otherwise."""
+    low, high = partition_bounds(consumer, tp)
+    if to == "earliest":
+        return low, low, high
+    if to == "latest":
+        return high, low, high
+    try:
+        offset = int(to)
+    except ValueError:
+        raise ValueError(f"--to must be earliest, latest or an offset, not {to!r}") from None
+    if not low <= offset <= high:
+        raise ValueError(f"{tp[0]}[{tp[1]}]: offset {offset} is outside the partition ({low}..{high})")
+    return offset, low, high
 
 
 def distinct_keys(consumer: Consumer, topic: str) -> int:

@@ -114,9 +114,22 @@ GSP_LIVE = (
         "1 while the tenant's GSP refuses to run until an operator acts: checkpoint_lost, no_gca_snapshot.",
         ("reason",),
     ),
+    GaugeSpec(
+        "gim_gsp_checkpoint_offset_out_of_range",
+        "1 while the GSP checkpoint's offset of a raw partition lies past its end (past_end: topic "
+        "recreated) or before its start (before_start: retention); GSP stops until `gim gsp reset-offset`.",
+        ("topic", "partition", "side"),
+    ),
 )
 
 GIM_LIVE = (
+    GaugeSpec(
+        "gim_infomart_offset_out_of_range",
+        "1 while the Info Mart's stored offset of a facts partition lies past its end (past_end: topic "
+        "recreated) or before its start (before_start: retention); the load stops until "
+        "`gim infomart reset-offset`.",
+        ("topic", "partition", "side"),
+    ),
     GaugeSpec(
         "gim_infomart_load_lag_records",
         "Fact records on <tenant>.gsp.facts not yet loaded (end offset minus gim_kafka_offsets).",

@@ -18,7 +18,7 @@ from gim_dagster.core.export.plan import STREAM
 from gim_dagster.core.gsp import CheckpointStore
 from gim_dagster.core.gsp.microbatch import LATEST, stop_reason
 from gim_dagster.core.infomart.loader import read_offsets
-from gim_dagster.core.kafka_io import TP, topic_partitions
+from gim_dagster.core.kafka_io import TP, OutOfRange, offsets_out_of_range, topic_partitions
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.metrics.families import Reading
 from gim_dagster.metrics.kafka_lag import lag_by_topic, lag_seconds, partition_lags
@@ -45,13 +45,18 @@ def gsp_readings(
     positions = dict.fromkeys(topic_partitions(consumer, names.raw_topics), 0)
     written_at = checkpoint_written_at(store)
     pointer = store.pointer() if written_at is not None else None
+    problems: list[OutOfRange] = []
     if pointer is not None:
         positions.update({tp: o for tp, o in pointer.offsets.items() if tp in positions})
-    lags = partition_lags(consumer, positions)
+        problems = offsets_out_of_range(
+            consumer, {tp: positions[tp] for tp in pointer.offsets if tp in positions}
+        )
+    lags = partition_lags(consumer, _in_range(positions, problems))
     by_topic = lag_by_topic(lags)
     readings = [
         Reading("gim_gsp_raw_lag_records", by_topic.get(topic, 0), (topic,)) for topic in names.raw_topics
     ]
+    readings += _out_of_range_readings("gim_gsp_checkpoint_offset_out_of_range", problems)
     readings.append(Reading("gim_gsp_raw_lag_seconds", lag_seconds(lags, now_s, written_at)))
     if written_at is not None:
         readings.append(Reading("gim_gsp_checkpoint_age_seconds", max(now_s - written_at, 0.0)))
@@ -75,10 +80,12 @@ def gim_readings(tenant: str, engine: sa.Engine, consumer: Consumer, now_s: floa
         if not database_missing(engine.url):
             raise
     positions = {tp: stored.get(tp, 0) for tp in topic_partitions(consumer, [topic])}
-    lags = partition_lags(consumer, positions)
+    problems = offsets_out_of_range(consumer, stored)
+    lags = partition_lags(consumer, _in_range(positions, problems))
     readings = [
         Reading("gim_infomart_load_lag_records", lag_by_topic(lags).get(topic, 0), (topic,)),
         Reading("gim_infomart_load_lag_seconds", lag_seconds(lags, now_s, None)),
+        *_out_of_range_readings("gim_infomart_offset_out_of_range", problems),
     ]
     if export is not None:
         hwm, updated, max_data_ts = export
@@ -87,6 +94,17 @@ def gim_readings(tenant: str, engine: sa.Engine, consumer: Consumer, now_s: floa
         if max_data_ts is not None:
             readings.append(Reading("gim_export_max_data_timestamp_seconds", max_data_ts))
     return readings
+
+
+def _in_range(positions: dict[TP, int], problems: list[OutOfRange]) -> dict[TP, int]:
+    """The positions a lag can be read from (reading from one out of range would time out or rewind)."""
+    bad = {(p.topic, p.partition) for p in problems}
+    return {tp: o for tp, o in positions.items() if tp not in bad}
+
+
+def _out_of_range_readings(name: str, problems: list[OutOfRange]) -> list[Reading]:
+    """1 per stored offset out of its partition's range (labels topic, partition, side); the stage stops."""
+    return [Reading(name, 1.0, (p.topic, str(p.partition), p.side)) for p in problems]
 
 
 def database_missing(url: sa.URL) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,30 @@ def test_up_replaces_a_crashed_service(state_dir: Path) -> None:
         assert after["kafka"] != before["kafka"]
         assert after["postgres"] == before["postgres"] and after["s3"] == before["s3"]
         assert _answers_all(stack)
+    finally:
+        stack.down()
+
+
+def test_up_after_a_postgres_crash_waits_for_its_recovery(state_dir: Path) -> None:
+    """Found by bench/chaos.py: after PostgreSQL crashed (immediate shutdown), `up` started it again and
+    returned once its port answered, while it was still in crash recovery: creating the Dagster database then
+    failed with "the database system is not yet accepting connections"."""
+    stack = LocalStack(state_dir)
+    env = stack.up()
+    try:
+        engine = sa.create_engine(env["GIM_PG_SERVER_URL"])
+        with engine.begin() as conn:  # WAL for the recovery to replay (written at commit: the stack's server
+            conn.execute(sa.text("SET LOCAL synchronous_commit = on"))  # commits asynchronously by default)
+            conn.execute(sa.text("CREATE TABLE replayed AS SELECT g AS v FROM generate_series(1, 300000) g"))
+        engine.dispose()
+        server = psutil.Process(next(s.pid for s in stack.status() if s.name == "postgres"))
+        server.send_signal(signal.SIGQUIT)  # immediate shutdown: the restart runs crash recovery
+        server.wait(30)
+        assert stack.up() == env
+        engine = sa.create_engine(env["GIM_PG_SERVER_URL"])
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM replayed")).scalar_one() == 300000
+        engine.dispose()
     finally:
         stack.down()
 

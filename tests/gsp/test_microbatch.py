@@ -402,3 +402,66 @@ def test_a_pointer_written_before_pending_since_reads_as_nothing_pending() -> No
     pointer = Pointer.from_json(old)
     assert pointer.pending_since_ms is None and not pointer.idle_flush_due(FAR_FUTURE_MS, 0)
     assert Pointer.from_json(Pointer("c2", {("t", 0): 1}, {}, 42).to_json()).pending_since_ms == 42
+
+
+def test_a_recreated_raw_topic_stops_gsp_loudly_until_an_audited_reset(
+    kafka: KafkaResource, gsp_for: Callable[[str], Gsp], kafka_bootstrap: str, unique: str
+) -> None:
+    """The GSP checkpoint's offset of a raw partition past its end (the topic was recreated) used to read
+    nothing in silence; now the run fails naming both offsets, the sensor requests that one run instead of
+    skipping, the metric shows it, and ``reset_checkpoint_offset`` (an audit object first) is the way on."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    from gim_dagster.assets.gsp import _request_for
+    from gim_dagster.core.gsp.microbatch import RESETS, reset_checkpoint_offset
+    from gim_dagster.core.kafka_io import StoredOffsetOutOfRange, resolve_offset
+    from gim_dagster.settings import parse_settings
+
+    tenant = f"rt{unique}"
+    sim = simulated(tenant, hours=0.5, seed=4, agents=6)
+    produce_simulation(kafka, tenant, sim)
+    gsp = gsp_for(tenant)
+    gsp.drain(max_records=1000)
+    voice = (gsp.names.voice_topic, 0)
+    stored = gsp.store.pointer().offsets[voice]  # type: ignore[union-attr]
+    assert stored > 10
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    for future in admin.delete_topics([voice[0]], operation_timeout=10).values():
+        future.result()
+    for future in admin.create_topics([NewTopic(voice[0], 1, 1)]).values():
+        future.result()
+    producer = kafka.producer()
+    again = [r for r in sim.records if r.kind == "voice"][:10]
+    for rec in again:
+        producer.produce(voice[0], key=rec.key, value=rec.value)
+    assert producer.flush(15) == 0
+
+    with pytest.raises(StoredOffsetOutOfRange) as stopped:
+        gsp.batch(1000)
+    assert (
+        f"{voice[0]}[0]: stored offset {stored} is past the end of the partition (low watermark 0, "
+        "high watermark 10)" in str(stopped.value)
+    )
+    assert "gim gsp reset-offset" in str(stopped.value)
+    readings = gsp_readings(tenant, gsp.consumer, gsp.store, now_s=0.0)
+    assert Reading("gim_gsp_checkpoint_offset_out_of_range", 1.0, (voice[0], "0", "past_end")) in readings
+    settings = parse_settings(
+        f"kafka: {{bootstrap_servers: '{kafka_bootstrap}'}}\ntenants: [{{name: {tenant}}}]\n"
+    )
+    checkpoint = gsp.store.pointer().checkpoint_id  # type: ignore[union-attr]
+    with DagsterInstance.ephemeral() as instance:
+        request = _request_for(
+            settings, build_sensor_context(instance=instance), gsp.consumer, gsp.store, tenant, 0, 10**12
+        )
+    assert request is not None and request.run_key == f"{tenant}:{checkpoint}:offset-out-of-range"
+
+    offset, low, high = resolve_offset(gsp.consumer, voice, "earliest")
+    new_id, record = reset_checkpoint_offset(gsp.store, voice, offset, low=low, high=high, reason="recreated")
+    assert (record["previous"], record["offset"], record["from_checkpoint"]) == (stored, 0, checkpoint)
+    audits = gsp.store.s3.list_objects_v2(Bucket=gsp.store.bucket, Prefix=f"{gsp.store.prefix}/{RESETS}/")
+    assert len(audits["Contents"]) == 1
+    assert gsp.store.pointer().checkpoint_id == new_id  # type: ignore[union-attr]
+    resumed = gsp.batch(1000)
+    assert len(resumed.read.records) == 10
+    assert gsp.store.pointer().offsets[voice] == 10  # type: ignore[union-attr]
+    assert not [r for r in gsp_readings(tenant, gsp.consumer, gsp.store, 0.0) if "out_of_range" in r.name]

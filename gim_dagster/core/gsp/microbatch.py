@@ -5,6 +5,10 @@ object it names); (2) read the raw topics from the checkpoint's offsets with ``a
 produce the facts and dead letters and flush; (5) write a new immutable checkpoint object, then move
 ``latest``. A run killed before (5) leaves the old checkpoint in place; the re-run reads the same records
 from the same state and produces the same keys and values again, which the loader's upsert absorbs.
+
+A checkpoint offset outside its raw partition (past the end: the topic was recreated or the cluster
+migrated; before the start: retention) stops the run with ``StoredOffsetOutOfRange`` before anything is
+read; ``reset_checkpoint_offset`` (``gim gsp reset-offset``) is the explicit way on.
 """
 
 from __future__ import annotations
@@ -23,10 +27,23 @@ from gim_dagster.core.gsp.keys import KeyResolver
 from gim_dagster.core.gsp.processor import BatchOutput, DeadLetter, Processor
 from gim_dagster.core.gsp.state import GspState, dumps, loads
 from gim_dagster.core.infomart.records import encode
-from gim_dagster.core.kafka_io import TP, ReadResult, read_range, topic_partitions
+from gim_dagster.core.kafka_io import (
+    TP,
+    ReadResult,
+    StoredOffsetOutOfRange,
+    offsets_out_of_range,
+    read_range,
+    topic_partitions,
+)
 from gim_dagster.core.naming import TenantNames
 
 LATEST = "latest.json"
+RESETS = "resets"
+OUT_OF_RANGE_REMEDY = (
+    "GSP stops until an operator resets the checkpoint's offset: `gim gsp reset-offset --tenant <tenant> "
+    "--topic <topic> --partition <p> --to earliest|latest|<offset>` (docs/operations.md, "
+    '"Stored offset out of range").'
+)
 
 
 class GspStopped(RuntimeError):
@@ -92,6 +109,33 @@ def restart_from_raw(consumer: Consumer, store: CheckpointStore, tenant: str) ->
         offsets[tp] = max(low, 0)
     state = GspState(tenant, offsets=offsets)
     return store.save(state), offsets
+
+
+def reset_checkpoint_offset(
+    store: CheckpointStore, tp: TP, offset: int, *, low: int, high: int, reason: str
+) -> tuple[str, dict[str, Any]]:
+    """Move one raw partition's offset in the current checkpoint (backwards too), keeping the rest of the
+    state: an audit object ``resets/<time>-<checkpoint>.json`` first, then a new checkpoint and pointer (so
+    no reset takes effect unrecorded). Returns the new checkpoint id and the audit record."""
+    state, previous_id = store.load()
+    if state is None or previous_id is None:
+        raise ValueError(f"no GSP checkpoint under s3://{store.bucket}/{store.prefix}/: nothing to reset")
+    record: dict[str, Any] = {
+        "topic": tp[0],
+        "partition": tp[1],
+        "previous": state.offsets.get(tp),
+        "offset": offset,
+        "low": low,
+        "high": high,
+        "reason": reason,
+        "from_checkpoint": previous_id,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    key = f"{store.prefix}/{RESETS}/{time.time_ns()}-{previous_id}.json"
+    store.s3.put_object(Bucket=store.bucket, Key=key, Body=json.dumps(record).encode())
+    state.offsets[tp] = offset
+    state.at_eof[tp] = False
+    return store.save(state), record
 
 
 @dataclass(frozen=True)
@@ -247,6 +291,9 @@ def run_microbatch(
         where = f"s3://{store.bucket}/{store.prefix}/"
         ensure_may_run(consumer, tenant, where, has_checkpoint=False, has_gca_snapshot=True)
         state = GspState(tenant)
+    problems = offsets_out_of_range(consumer, state.offsets)
+    if problems:
+        raise StoredOffsetOutOfRange(f"{tenant}: GSP", problems, OUT_OF_RANGE_REMEDY)
     read = read_range(consumer, start_positions(consumer, tenant, state), max_records)
     t1 = tick()
     output = Processor(state, config, resolver).process(

@@ -4,6 +4,11 @@ Each round reads at most ``batch_records`` records (``kafka_io.read_range``, to 
 them with their end offsets (``loader.load_batch``: one transaction per span of data time). The run stops
 when every partition is at EOF or ``max_records`` were loaded; ``drained`` tells the sensor whether more is
 waiting.
+
+Before reading, the stored offsets are checked against the partitions (``offsets_out_of_range``): one past
+the end (the topic was recreated, the cluster migrated) or before the start (retention) stops the load with
+``StoredOffsetOutOfRange`` naming both; reading on from there would skip or silently re-read records. The
+way on is explicit: ``gim infomart reset-offset`` (``offset_reset.reset_offset``, docs/operations.md).
 """
 
 from __future__ import annotations
@@ -16,7 +21,19 @@ from confluent_kafka import Consumer
 
 from gim_dagster.core.infomart.loader import DEFAULT_SPAN_SECONDS, load_batch, read_offsets
 from gim_dagster.core.infomart.partitions import Period
-from gim_dagster.core.kafka_io import TP, read_range, topic_partitions
+from gim_dagster.core.kafka_io import (
+    TP,
+    StoredOffsetOutOfRange,
+    offsets_out_of_range,
+    read_range,
+    topic_partitions,
+)
+
+REMEDY = (
+    "The Info Mart stops loading {topic} until an operator resets the offset: "
+    "`gim infomart reset-offset --tenant <tenant> --partition <p> --to earliest|latest|<offset>` "
+    '(docs/operations.md, "Stored offset out of range").'
+)
 
 
 @dataclass
@@ -59,6 +76,9 @@ def load_from_kafka(
 ) -> KafkaLoadResult:
     """Load the facts topic into the Info Mart from its stored offsets; see the module docstring."""
     stored = read_offsets(engine, topic)
+    problems = offsets_out_of_range(consumer, stored)
+    if problems:
+        raise StoredOffsetOutOfRange("Info Mart load", problems, REMEDY.format(topic=topic))
     position = {tp: stored.get(tp, 0) for tp in topic_partitions(consumer, [topic])}
     result = KafkaLoadResult(offsets_from=dict(position), offsets_to=dict(position))
     while result.records < max_records:

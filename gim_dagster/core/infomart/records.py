@@ -160,6 +160,18 @@ def _loads(value: bytes) -> Any:
         return json.loads(value)
 
 
+_SCALARS = frozenset({int, float, str})
+"""Column value types on the wire (nulls are dropped first; a JSON ``true`` is no 0/1 flag)."""
+
+
+def _check_values(spec: _Spec, row: Mapping[str, Any]) -> None:
+    if not _SCALARS.issuperset(map(type, row.values())):
+        bad = sorted(c for c, v in row.items() if type(v) not in _SCALARS)
+        raise RecordError(
+            f"column(s) {', '.join(bad)} of table {spec.name}: not a JSON number, string or null"
+        )
+
+
 def decode_batch(records: Iterable[FactRecord | tuple[str, int, int, bytes | None, bytes]]) -> DecodedBatch:
     """Decode ``records`` (in the order read) into per-table rows; raise ``RecordError`` on the first bad one.
 
@@ -175,6 +187,7 @@ def decode_batch(records: Iterable[FactRecord | tuple[str, int, int, bytes | Non
             if None in row.values():
                 row = {k: v for k, v in row.items() if v is not None}
             _check_columns(spec, row)
+            _check_values(spec, row)
         except (RecordError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise RecordError(f"record {topic}[{partition}]@{offset}: {_describe(exc)}") from exc
         rows = batch.tables.get(spec.name)
