@@ -270,11 +270,10 @@ class Campaign:
             stack.down()
 
     def simulate(self) -> None:
-        from gim_dagster.core.configdb.roster import load_roster
-
         from gim_dagster.core.configdb.schema import create_schema
         from gim_dagster.core.configdb.seed import SeedSpec, seed_config
         from gim_dagster.core.sim import TrafficParams, simulate
+        from gim_dagster.core.sim.configdb_roster import load_roster
         from gim_dagster.demo import _first_start
         from gim_dagster.resources import PostgresResource
 
