@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
 TP = tuple[str, int]
 
@@ -117,9 +117,7 @@ def read_range(
     last_progress = time.monotonic()
     try:
         while pending and len(result.records) < max_records:
-            messages = consumer.consume(
-                num_messages=min(batch, max_records - len(result.records)), timeout=poll_timeout
-            )
+            messages = _next_messages(consumer, min(batch, max_records - len(result.records)), poll_timeout)
             if messages:
                 last_progress = time.monotonic()
             elif time.monotonic() - last_progress > idle_timeout:
@@ -148,6 +146,16 @@ def read_range(
     return result
 
 
+def _next_messages(consumer: Consumer, limit: int, timeout: float) -> list[Message]:
+    """Up to ``limit`` messages (or events such as EOF): wait up to ``timeout`` for the first, then take what
+    is already fetched. ``consume(limit, timeout)`` alone waits the whole timeout whenever fewer than
+    ``limit`` are on their way, a second lost on every read that ends at a partition's EOF."""
+    first = consumer.poll(timeout)
+    if first is None:
+        return []
+    return [first, *consumer.consume(num_messages=limit - 1, timeout=0)] if limit > 1 else [first]
+
+
 def has_new_records(consumer: Consumer, positions: Mapping[TP, int], at_eof: Mapping[TP, bool]) -> bool:
     """Cheap hint: is there anything past ``positions``? (See the module docstring for why it is exact.)"""
     for tp, offset in positions.items():
@@ -159,42 +167,38 @@ def has_new_records(consumer: Consumer, positions: Mapping[TP, int], at_eof: Map
     return False
 
 
-def partition_bounds(consumer: Consumer, tp: TP, timeout: float = 10.0) -> tuple[int, int]:
+def partition_bounds(
+    consumer: Consumer, tp: TP, timeout: float = 10.0, upto: int | None = None
+) -> tuple[int, int]:
     """``(low, high)``: the first offset kept and the offset after the last record, read to partition EOF
-    from the broker's hint - 1 (the hint is short by up to one record batch on Tansu, conventions.md)."""
+    from the broker's hint - 1 (the hint is short by up to one record batch on Tansu, conventions.md).
+
+    With ``upto`` the read stops there: ``high`` is then ``upto`` when the partition reaches that far.
+    The read starts at a record that exists, so it ends by EOF or by count, never by a timeout (a read
+    past the end is neither delivered nor reported as EOF on Tansu)."""
     low, hint = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=timeout, cached=False)
     start = max(hint - 1, low, 0)
-    read = read_range(consumer, {tp: start}, max_records=1_000_000, idle_timeout=timeout)
+    limit = 1_000_000 if upto is None else max(upto - start, 1)
+    read = read_range(consumer, {tp: start}, max_records=limit, idle_timeout=timeout)
     return low, max(read.end[tp], hint)
 
 
 def offsets_out_of_range(consumer: Consumer, stored: Mapping[TP, int]) -> list[OutOfRange]:
     """The stored positions outside ``[low, high]`` of their partition (partitions that no longer exist are
     not checked). Cheap when all is well: one watermark request per partition, and for a position past the
-    broker's hint (always, on Tansu: the hint is short by up to a batch) one fetch of the record before it."""
+    broker's hint (always, on Tansu: the hint is short by up to a batch) a read from the hint up to the
+    position or the partition's end, whichever comes first."""
     existing = set(topic_partitions(consumer, {t for t, _ in stored}))
     problems = []
     for tp, offset in sorted(stored.items()):
         if tp not in existing:
             continue
-        low, hint = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=10, cached=False)
-        if low <= offset <= hint or (offset > hint and _holds(consumer, tp, offset - 1)):
-            continue
-        if offset > hint:
-            low, hint = partition_bounds(consumer, tp)
-        problems.append(OutOfRange(tp[0], tp[1], offset, low, hint))
+        low, high = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=10, cached=False)
+        if offset > high:
+            low, high = partition_bounds(consumer, tp, upto=offset)
+        if not low <= offset <= high:
+            problems.append(OutOfRange(tp[0], tp[1], offset, low, high))
     return problems
-
-
-def _holds(consumer: Consumer, tp: TP, offset: int, timeout: float = 5.0) -> bool:
-    """Whether the partition has a record at ``offset`` (or past it). Past the end Kafka resets the read to
-    ``auto.offset.reset`` (a record before ``offset`` arrives, or EOF at the end) and Tansu neither delivers
-    nor reports EOF (the read times out): both mean no."""
-    try:
-        read = read_range(consumer, {tp: offset}, max_records=1, poll_timeout=0.2, idle_timeout=timeout)
-    except KafkaReadError:
-        return False
-    return bool(read.records) and read.records[0].offset >= offset
 
 
 def resolve_offset(consumer: Consumer, tp: TP, to: str) -> tuple[int, int, int]:
