@@ -334,12 +334,12 @@ def final_fact_records(kafka: dict[str, Any], facts_topic: str) -> dict[str, tup
     INTERACTION_FACT and each IRF with active_flag 0): the record that completed it on the facts topic."""
     from confluent_kafka import Consumer
 
-    from gim_dagster.core.kafka_io import read_range, topic_partitions
+    from gim_dagster.core.kafka_io import existing_partitions, read_range
     from gim_dagster.kafka_clients import consumer_config
 
     consumer = Consumer(consumer_config(kafka, **{"group.id": "bench-freshness"}))
     try:
-        read = read_range(consumer, dict.fromkeys(topic_partitions(consumer, [facts_topic]), 0), 10**7)
+        read = read_range(consumer, dict.fromkeys(existing_partitions(consumer, [facts_topic]), 0), 10**7)
     finally:
         consumer.close()
     first_final: dict[tuple[str, int], tuple[str, int, int, float]] = {}

@@ -30,7 +30,7 @@ import boto3
 from gim_dagster.core.events.parse import parse_records
 from gim_dagster.core.gsp import CheckpointStore, GspState, Processor, run_microbatch
 from gim_dagster.core.gsp.processor import CHUNK_RECORDS, topic_kinds
-from gim_dagster.core.kafka_io import Record, read_range, topic_partitions
+from gim_dagster.core.kafka_io import Record, existing_partitions, read_range
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.core.sim import Roster, TrafficParams, simulate
 from gim_dagster.resources import KafkaResource
@@ -127,7 +127,7 @@ def whole_batch(env: dict[str, str], records: list[Record]) -> None:
                 producer.poll(0.1)
     producer.flush(120)
     consumer = kafka.consumer()
-    positions = dict.fromkeys(topic_partitions(consumer, names.raw_topics), 0)
+    positions = dict.fromkeys(existing_partitions(consumer, names.raw_topics), 0)
     start = time.perf_counter()
     read = read_range(consumer, positions, n + 1)
     read_s = time.perf_counter() - start

@@ -539,7 +539,7 @@ class Campaign:
         from gim_dagster.core.gsp.microbatch import DEAD_LETTER_VALUE_BYTES
         from gim_dagster.core.infomart.aggregates import check_totals
         from gim_dagster.core.infomart.checks import facts_outside_validity
-        from gim_dagster.core.kafka_io import read_range, topic_partitions
+        from gim_dagster.core.kafka_io import existing_partitions, read_range
         from gim_dagster.core.naming import TenantNames
         from gim_dagster.core.reconcile import reconcile
         from gim_dagster.core.reconcile_aggregates import reconcile_aggregates
@@ -579,7 +579,7 @@ class Campaign:
             names = TenantNames(tenant)
             consumer = kafka.consumer()
             try:
-                start = dict.fromkeys(topic_partitions(consumer, [names.deadletter_topic]), 0)
+                start = dict.fromkeys(existing_partitions(consumer, [names.deadletter_topic]), 0)
                 dead = read_range(consumer, start, max_records=10**8).records
             finally:
                 consumer.close()

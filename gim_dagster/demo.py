@@ -49,7 +49,7 @@ from gim_dagster.core.export.target_schema import target_schema_sql
 from gim_dagster.core.infomart.aggregates import check_totals
 from gim_dagster.core.infomart.checks import facts_outside_validity
 from gim_dagster.core.infomart.tables import EXPORTED_TABLES, FACT_TABLES
-from gim_dagster.core.kafka_io import distinct_keys, read_range, topic_partitions
+from gim_dagster.core.kafka_io import distinct_keys, existing_partitions, read_range
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.core.reconcile import Reconciliation, reconcile
 from gim_dagster.core.reconcile_aggregates import reconcile_aggregates
@@ -59,11 +59,11 @@ from gim_dagster.core.sim.configdb_roster import load_roster
 from gim_dagster.core.sim.ledger import TABLES, Ledger
 from gim_dagster.core.sim.sinks import produce
 from gim_dagster.definitions import build_definitions
-from gim_dagster.partitions import run_tags
 from gim_dagster.resources import KafkaResource, PostgresResource
 from gim_dagster.resources.postgres import ensure_database
 from gim_dagster.settings import Settings, load_settings, resolve, settings_path, state_dir
 from gim_dagster.stack import LocalStack, MetricsEndpoints
+from gim_dagster.tenant_runs import run_tags
 
 Say = Callable[[str], None]
 PIPELINE: tuple[tuple[str, str, bool, dict[str, Any] | None], ...] = (
@@ -571,7 +571,7 @@ def _end_offsets(kafka: KafkaResource, topics: Iterable[str]) -> dict[str, int]:
     trusted, conventions.md)."""
     consumer = kafka.consumer()
     try:
-        partitions = topic_partitions(consumer, topics)
+        partitions = existing_partitions(consumer, topics)
         if any(p != 0 for _t, p in partitions):
             raise DemoError("the demo's raw topics must have one partition each")
         read = read_range(consumer, dict.fromkeys(partitions, 0), max_records=100_000_000)

@@ -1,4 +1,5 @@
-"""Partitions and run tags shared by the assets: one partition per tenant of the settings file."""
+"""The Dagster side of "one tenant, one stage": the tenant partitions of the settings file, the run tags the
+instance's concurrency limits key on, and the one guard every sensor asks before it requests a run."""
 
 from __future__ import annotations
 
@@ -29,18 +30,20 @@ def request_tags(settings: Settings, tenant: str, stage: Stage) -> dict[str, str
     return {**run_tags(tenant, stage), K8S_CONFIG_TAG: json.dumps(pod, sort_keys=True)}
 
 
-ACTIVE = [
+IN_FLIGHT = [
     DagsterRunStatus.QUEUED,
     DagsterRunStatus.NOT_STARTED,
     DagsterRunStatus.STARTING,
     DagsterRunStatus.STARTED,
+    DagsterRunStatus.CANCELING,
 ]
-"""Run states in which a (tenant, stage) already has its one run: a sensor requests no other then."""
+"""Run states in which a (tenant, stage) already has its one run: a sensor requests no other then (a
+canceling run may still be writing)."""
 
 
 def stage_busy(instance: DagsterInstance, tenant: str, stage: str) -> bool:
     """Whether the tenant has a run of ``stage`` queued or in progress."""
     tag = run_tags(tenant, stage)["gim/tenant-stage"]
     return bool(
-        instance.get_run_records(RunsFilter(statuses=ACTIVE, tags={"gim/tenant-stage": tag}), limit=1)
+        instance.get_run_records(RunsFilter(statuses=IN_FLIGHT, tags={"gim/tenant-stage": tag}), limit=1)
     )

@@ -24,9 +24,9 @@ from dagster import (
 )
 
 from gim_dagster.core.infomart.aggregates import aggregate, pending_audit_key
-from gim_dagster.partitions import request_tags, stage_busy, tenant_partitions
 from gim_dagster.resources import PostgresResource
 from gim_dagster.settings import Settings
+from gim_dagster.tenant_runs import request_tags, stage_busy, tenant_partitions
 
 AGGREGATES = "infomart_aggregates"
 

@@ -42,9 +42,9 @@ from gim_dagster.core.export.stream import (
     reexport_day,
     restart_into,
 )
-from gim_dagster.partitions import request_tags, tenant_partitions
 from gim_dagster.resources import PostgresResource
 from gim_dagster.settings import ResolvedTenant, Settings, resolve
+from gim_dagster.tenant_runs import request_tags, tenant_partitions
 
 DEFAULT_REEXPORT_START = "2025-01-01"
 

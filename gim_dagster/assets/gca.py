@@ -36,9 +36,9 @@ from gim_dagster.core.gca.reader import config_db_errors, read_change_marker
 from gim_dagster.core.gca.run import GcaResult, kafka_publisher, run_gca
 from gim_dagster.core.gca.store import SnapshotStore
 from gim_dagster.core.naming import TenantNames
-from gim_dagster.partitions import request_tags, tenant_partitions
 from gim_dagster.resources import KafkaResource, PostgresResource
 from gim_dagster.settings import Settings, resolve
+from gim_dagster.tenant_runs import request_tags, tenant_partitions
 
 CHECK = "model_violations"
 MAX_LISTED_VIOLATIONS = 100

@@ -33,20 +33,13 @@ from gim_dagster.core.gca.store import SnapshotStore
 from gim_dagster.core.gsp import CheckpointStore, GspConfig, KeyResolver, run_microbatch
 from gim_dagster.core.gsp.gca_keys import resolver_from_gca
 from gim_dagster.core.gsp.microbatch import ensure_may_run
-from gim_dagster.core.kafka_io import has_new_records, offsets_out_of_range, topic_partitions
+from gim_dagster.core.kafka_io import existing_partitions, has_new_records, offsets_out_of_range
 from gim_dagster.core.naming import TenantNames
-from gim_dagster.partitions import request_tags, tenant_partitions
 from gim_dagster.resources import KafkaResource
 from gim_dagster.settings import Settings, resolve
+from gim_dagster.tenant_runs import request_tags, stage_busy, tenant_partitions
 
 CHECKPOINT_TAG = "gim/gsp-checkpoint"
-BUSY = [
-    DagsterRunStatus.QUEUED,
-    DagsterRunStatus.NOT_STARTED,
-    DagsterRunStatus.STARTING,
-    DagsterRunStatus.STARTED,
-    DagsterRunStatus.CANCELING,
-]
 
 
 class GspRunConfig(Config):
@@ -201,15 +194,15 @@ def _request_for(
     a new checkpoint, with nothing held back); after a failed run from the same checkpoint the key names that
     run, so the sensor retries it once per failure.
     """
+    if stage_busy(context.instance, tenant, "gsp"):
+        return None
     tags = request_tags(settings, tenant, "gsp")
     runs = context.instance.get_run_records(
         RunsFilter(tags={"gim/tenant-stage": tags["gim/tenant-stage"]}), limit=1
     )
     last = runs[0].dagster_run if runs else None
-    if last is not None and last.status in BUSY:
-        return None
     pointer = store.pointer()
-    positions = dict.fromkeys(topic_partitions(consumer, TenantNames(tenant).raw_topics), 0)
+    positions = dict.fromkeys(existing_partitions(consumer, TenantNames(tenant).raw_topics), 0)
     at_eof: dict[tuple[str, int], bool] = {}
     checkpoint = "start"
     if pointer is not None:

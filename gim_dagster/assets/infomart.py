@@ -36,11 +36,11 @@ from gim_dagster.core.infomart.checks import offset_gaps, orphan_counts, rows_wi
 from gim_dagster.core.infomart.kafka_load import KafkaLoadResult, load_from_kafka
 from gim_dagster.core.infomart.loader import read_offsets
 from gim_dagster.core.infomart.maintenance import maintain
-from gim_dagster.core.kafka_io import has_new_records, offsets_out_of_range, topic_partitions
+from gim_dagster.core.kafka_io import existing_partitions, has_new_records, offsets_out_of_range
 from gim_dagster.core.naming import TenantNames
-from gim_dagster.partitions import request_tags, stage_busy, tenant_partitions
 from gim_dagster.resources import KafkaResource, PostgresResource
 from gim_dagster.settings import Settings
+from gim_dagster.tenant_runs import request_tags, stage_busy, tenant_partitions
 
 LOAD = "infomart_load"
 JOB_NAME = "GIM_LOAD"
@@ -217,7 +217,7 @@ def definitions(settings: Settings, settings_file: str) -> Definitions:
             stored = read_offsets(postgres.infomart_engine(tenant), topic)
         except sa.exc.SQLAlchemyError:
             stored = {}  # no schema yet: the first load migrates it
-        positions = {tp: stored.get(tp, 0) for tp in topic_partitions(consumer, [topic])}
+        positions = {tp: stored.get(tp, 0) for tp in existing_partitions(consumer, [topic])}
         latest = context.instance.fetch_materializations(
             AssetRecordsFilter(asset_key=AssetKey(LOAD), asset_partitions=[tenant]), limit=1
         ).records

@@ -26,9 +26,9 @@ from dagster import (
     schedule,
 )
 
-from gim_dagster.partitions import request_tags, tenant_partitions
 from gim_dagster.resources import PostgresResource
 from gim_dagster.settings import Settings, state_dir
+from gim_dagster.tenant_runs import request_tags, tenant_partitions
 
 REPORTS = "infomart_reports"
 

@@ -83,7 +83,7 @@ class ReadResult:
         return all(self.at_eof.values())
 
 
-def topic_partitions(consumer: Consumer, topics: Iterable[str], timeout: float = 10.0) -> list[TP]:
+def existing_partitions(consumer: Consumer, topics: Iterable[str], timeout: float = 10.0) -> list[TP]:
     """All partitions of the topics that exist (a topic not created yet has none)."""
     metadata = consumer.list_topics(timeout=timeout)
     result: list[TP] = []
@@ -188,7 +188,7 @@ def offsets_out_of_range(consumer: Consumer, stored: Mapping[TP, int]) -> list[O
     not checked). Cheap when all is well: one watermark request per partition, and for a position past the
     broker's hint (always, on Tansu: the hint is short by up to a batch) a read from the hint up to the
     position or the partition's end, whichever comes first."""
-    existing = set(topic_partitions(consumer, {t for t, _ in stored}))
+    existing = set(existing_partitions(consumer, {t for t, _ in stored}))
     problems = []
     for tp, offset in sorted(stored.items()):
         if tp not in existing:
@@ -221,5 +221,5 @@ def resolve_offset(consumer: Consumer, tp: TP, to: str) -> tuple[int, int, int]:
 def distinct_keys(consumer: Consumer, topic: str) -> int:
     """How many distinct record keys ``topic`` holds, read to its end: a dead letter's key names its source
     record, so a batch that a killed run produced and its re-run produced again counts once."""
-    start = dict.fromkeys(topic_partitions(consumer, [topic]), 0)
+    start = dict.fromkeys(existing_partitions(consumer, [topic]), 0)
     return len({r.key for r in read_range(consumer, start, max_records=100_000_000).records})

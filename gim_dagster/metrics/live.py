@@ -18,7 +18,7 @@ from gim_dagster.core.export.plan import STREAM
 from gim_dagster.core.gsp import CheckpointStore
 from gim_dagster.core.gsp.microbatch import LATEST, stop_reason
 from gim_dagster.core.infomart.loader import read_offsets
-from gim_dagster.core.kafka_io import TP, OutOfRange, offsets_out_of_range, topic_partitions
+from gim_dagster.core.kafka_io import TP, OutOfRange, existing_partitions, offsets_out_of_range
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.metrics.families import Reading
 from gim_dagster.metrics.kafka_lag import lag_by_topic, lag_seconds, partition_lags
@@ -42,7 +42,7 @@ def gsp_readings(
     tenant: str, consumer: Consumer, store: CheckpointStore, now_s: float, has_gca_snapshot: bool = True
 ) -> list[Reading]:
     names = TenantNames(tenant)
-    positions = dict.fromkeys(topic_partitions(consumer, names.raw_topics), 0)
+    positions = dict.fromkeys(existing_partitions(consumer, names.raw_topics), 0)
     written_at = checkpoint_written_at(store)
     pointer = store.pointer() if written_at is not None else None
     problems: list[OutOfRange] = []
@@ -79,7 +79,7 @@ def gim_readings(tenant: str, engine: sa.Engine, consumer: Consumer, now_s: floa
     except sa.exc.OperationalError:
         if not database_missing(engine.url):
             raise
-    positions = {tp: stored.get(tp, 0) for tp in topic_partitions(consumer, [topic])}
+    positions = {tp: stored.get(tp, 0) for tp in existing_partitions(consumer, [topic])}
     problems = offsets_out_of_range(consumer, stored)
     lags = partition_lags(consumer, _in_range(positions, problems))
     readings = [

@@ -18,8 +18,8 @@ from dagster_k8s import K8sRunLauncher
 from dagster_k8s.job import construct_dagster_k8s_job
 from kubernetes.client import V1Job
 
-from gim_dagster.partitions import request_tags
 from gim_dagster.settings import parse_settings
+from gim_dagster.tenant_runs import request_tags
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = "https://k8s.gim.test.invalid:6443"

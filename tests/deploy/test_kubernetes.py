@@ -31,8 +31,8 @@ from dagster_k8s.job import (
 )
 from kubernetes.client import ApiClient
 
-from gim_dagster.partitions import request_tags
 from gim_dagster.settings import EnvRef, parse_settings
+from gim_dagster.tenant_runs import request_tags
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

@@ -19,8 +19,8 @@ from dagster_k8s.job import (
 )
 
 from gim_dagster.definitions import build_definitions
-from gim_dagster.partitions import K8S_CONFIG_TAG, request_tags, run_tags
 from gim_dagster.settings import RunPods, Settings, SettingsError, Stage, parse_settings
+from gim_dagster.tenant_runs import K8S_CONFIG_TAG, request_tags, run_tags
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "gim_dagster" / "assets"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gim_dagster.core.kafka_io import has_new_records, read_range, topic_partitions
+from gim_dagster.core.kafka_io import existing_partitions, has_new_records, read_range
 from gim_dagster.resources import KafkaResource
 
 
@@ -19,7 +19,7 @@ def test_bounded_reads_cover_the_range_exactly_once(kafka_bootstrap: str, unique
     topic = f"t{unique}.io"
     kafka.ensure_topics([topic])
     consumer = kafka.consumer()
-    tps = topic_partitions(consumer, [topic, f"t{unique}.missing"])
+    tps = existing_partitions(consumer, [topic, f"t{unique}.missing"])
     assert tps == [(topic, 0)]
 
     empty = read_range(consumer, dict.fromkeys(tps, 0), max_records=100)

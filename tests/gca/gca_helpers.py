@@ -18,7 +18,7 @@ from dagster_aws.s3 import S3Resource
 from gim_dagster.assets.gca import definitions
 from gim_dagster.core.configdb.schema import create_schema
 from gim_dagster.core.configdb.seed import SeedSpec, seed_config
-from gim_dagster.core.kafka_io import read_range, topic_partitions
+from gim_dagster.core.kafka_io import existing_partitions, read_range
 from gim_dagster.resources import KafkaResource, PostgresResource
 from gim_dagster.settings import load_settings
 from gim_dagster.stack import S3_ACCESS_KEY, S3_BUCKET, S3_SECRET_KEY
@@ -107,7 +107,7 @@ class GcaEnv:
         kafka = KafkaResource(bootstrap_servers=self.kafka_bootstrap)
         consumer = kafka.consumer()
         try:
-            tps = topic_partitions(consumer, [f"{tenant}.gca.config"])
+            tps = existing_partitions(consumer, [f"{tenant}.gca.config"])
             result = read_range(consumer, dict.fromkeys(tps, 0), max_records=1_000_000, idle_timeout=15)
         finally:
             consumer.close()

@@ -33,10 +33,10 @@ from gim_dagster.core.naming import TenantNames
 from gim_dagster.core.sim import Roster, TrafficParams, simulate
 from gim_dagster.core.sim.sinks import produce
 from gim_dagster.metrics import MetricsService
-from gim_dagster.partitions import run_tags
 from gim_dagster.resources import KafkaResource, PostgresResource
 from gim_dagster.settings import Settings, load_settings
 from gim_dagster.stack import S3_ACCESS_KEY, S3_BUCKET, S3_SECRET_KEY, free_port
+from gim_dagster.tenant_runs import run_tags
 from tests.gsp.helpers import write_empty_gca_snapshot
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"

@@ -31,9 +31,9 @@ from gim_dagster.core.kafka_io import (
     TP,
     ReadResult,
     StoredOffsetOutOfRange,
+    existing_partitions,
     offsets_out_of_range,
     read_range,
-    topic_partitions,
 )
 from gim_dagster.core.naming import TenantNames
 
@@ -62,7 +62,7 @@ class GspStopped(RuntimeError):
 def has_records(consumer: Consumer, topics: list[str]) -> bool:
     """Whether any partition of ``topics`` ever held a record (its end offset is past 0; a hint that is
     exact for this question even on Tansu, conventions.md)."""
-    for tp in topic_partitions(consumer, topics):
+    for tp in existing_partitions(consumer, topics):
         _low, high = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=10, cached=False)
         if high > 0:
             return True
@@ -104,7 +104,7 @@ def restart_from_raw(consumer: Consumer, store: CheckpointStore, tenant: str) ->
     first offset still kept, so GSP re-derives the facts from the raw topics (same keys: the load upserts).
     Returns the checkpoint id and the offsets it starts from (non-zero where retention deleted records)."""
     offsets = {}
-    for tp in topic_partitions(consumer, TenantNames(tenant).raw_topics):
+    for tp in existing_partitions(consumer, TenantNames(tenant).raw_topics):
         low, _high = consumer.get_watermark_offsets(TopicPartition(*tp), timeout=10, cached=False)
         offsets[tp] = max(low, 0)
     state = GspState(tenant, offsets=offsets)
@@ -266,7 +266,7 @@ class MicrobatchResult:
 
 def start_positions(consumer: Consumer, tenant: str, state: GspState) -> dict[TP, int]:
     """The checkpoint's offsets, plus offset 0 for raw partitions it has not seen yet."""
-    positions = dict.fromkeys(topic_partitions(consumer, TenantNames(tenant).raw_topics), 0)
+    positions = dict.fromkeys(existing_partitions(consumer, TenantNames(tenant).raw_topics), 0)
     positions.update(state.offsets)
     return positions
 

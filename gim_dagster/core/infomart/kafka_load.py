@@ -24,9 +24,9 @@ from gim_dagster.core.infomart.partitions import Period
 from gim_dagster.core.kafka_io import (
     TP,
     StoredOffsetOutOfRange,
+    existing_partitions,
     offsets_out_of_range,
     read_range,
-    topic_partitions,
 )
 
 REMEDY = (
@@ -79,7 +79,7 @@ def load_from_kafka(
     problems = offsets_out_of_range(consumer, stored)
     if problems:
         raise StoredOffsetOutOfRange("Info Mart load", problems, REMEDY.format(topic=topic))
-    position = {tp: stored.get(tp, 0) for tp in topic_partitions(consumer, [topic])}
+    position = {tp: stored.get(tp, 0) for tp in existing_partitions(consumer, [topic])}
     result = KafkaLoadResult(offsets_from=dict(position), offsets_to=dict(position))
     while result.records < max_records:
         read = read_range(consumer, position, min(batch_records, max_records - result.records))
