@@ -31,7 +31,7 @@ from gim_dagster.tenant_runs import request_tags, stage_busy, tenant_partitions
 AGGREGATES = "infomart_aggregates"
 
 
-def definitions(settings: Settings, settings_file: str) -> Definitions:
+def definitions(settings: Settings) -> Definitions:
     partitions = tenant_partitions(settings)
 
     @asset(

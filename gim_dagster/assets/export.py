@@ -115,7 +115,7 @@ def _schedule_name(tenant: str) -> str:
     return f"gim_export_{clean}{suffix}_schedule"
 
 
-def definitions(settings: Settings, settings_file: str) -> Definitions:
+def definitions(settings: Settings) -> Definitions:
     tenants = tenant_partitions(settings)
     starts = [t.export.start_date for t in map(settings.tenant, settings.tenant_names) if t.export.start_date]
     # end_offset=1: today's data day is a partition too (a re-export reaches the most recent export).

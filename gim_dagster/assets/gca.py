@@ -76,7 +76,7 @@ def _check(result: GcaResult) -> AssetCheckResult:
     )
 
 
-def definitions(settings: Settings, settings_file: str) -> Definitions:
+def definitions(settings: Settings) -> Definitions:
     partitions = tenant_partitions(settings)
 
     @asset(

@@ -80,7 +80,7 @@ def gsp_config(settings: Settings, idle_flush_seconds: int | None = None) -> Gsp
     return GspConfig.with_lateness(settings.dagster.gsp_allowed_lateness_seconds * 1000, idle * 1000)
 
 
-def definitions(settings: Settings, settings_file: str) -> Definitions:
+def definitions(settings: Settings) -> Definitions:
     partitions = tenant_partitions(settings)
 
     @asset(

@@ -91,7 +91,7 @@ def _lag_check(result: KafkaLoadResult, seconds: float) -> AssetCheckResult:
     )
 
 
-def definitions(settings: Settings, settings_file: str) -> Definitions:
+def definitions(settings: Settings) -> Definitions:
     partitions = tenant_partitions(settings)
     checks = {
         "referential_integrity": "Every fact key points at a dimension, DATE_TIME and CTL_AUDIT_LOG row.",

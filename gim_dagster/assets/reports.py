@@ -39,7 +39,7 @@ class ReportConfig(Config):
     tenant's reports.days days up to it."""
 
 
-def definitions(settings: Settings, settings_file: str) -> Definitions:
+def definitions(settings: Settings) -> Definitions:
     partitions = tenant_partitions(settings)
 
     @asset(

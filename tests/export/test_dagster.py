@@ -58,7 +58,7 @@ def _settings_file(tmp_path: Path, mart: Mart, s3_endpoint: str, prefix: str) ->
 
 
 def _assets(settings_file: Path) -> dict[str, AssetsDefinition]:
-    defs = definitions(load_settings(settings_file), str(settings_file))
+    defs = definitions(load_settings(settings_file))
     return {a.key.path[-1]: a for a in defs.assets or [] if isinstance(a, AssetsDefinition)}
 
 
@@ -105,7 +105,7 @@ def test_export_asset_schedules_and_reexport_backfill(
     assets = _assets(settings_file)
     resources = _resources(settings_file, s3_endpoint)
 
-    defs = definitions(load_settings(settings_file), str(settings_file))
+    defs = definitions(load_settings(settings_file))
     schedules = {s.name: s.cron_schedule for s in defs.schedules or []}
     assert schedules["gim_export_acme_schedule"] == "20 */8 * * *"
     assert any(name.startswith("gim_export_other_co_") for name in schedules)

@@ -55,7 +55,7 @@ class GcaEnv:
 
     @property
     def asset(self) -> AssetsDefinition:
-        defs = definitions(load_settings(self.settings_file), str(self.settings_file))
+        defs = definitions(load_settings(self.settings_file))
         (asset,) = (a for a in defs.assets or [] if isinstance(a, AssetsDefinition))
         return asset
 

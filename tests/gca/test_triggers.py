@@ -15,7 +15,7 @@ from gim_dagster.settings import load_settings
 def test_sensor_requests_runs_only_for_moved_counters_and_schedule_reconciles(gca_env: GcaEnv) -> None:
     a, b = gca_env.tenants
     gca_env.seed(a, agents=3)
-    defs = definitions(load_settings(gca_env.settings_file), str(gca_env.settings_file))
+    defs = definitions(load_settings(gca_env.settings_file))
     (sensor,) = defs.sensors or []
     (schedule,) = defs.schedules or []
     resources = {"postgres": gca_env.postgres}

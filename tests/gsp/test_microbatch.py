@@ -252,7 +252,7 @@ def test_dagster_asset_and_sensor(
     )
     sim = simulated(tenant, hours=0.5, seed=2, agents=6)
     produce_simulation(kafka, tenant, sim)
-    defs = definitions(settings, "unused.yaml")
+    defs = definitions(settings)
     resources = {
         "kafka": kafka,
         "s3": S3Resource(endpoint_url=s3_endpoint, region_name="us-east-1", **CREDENTIALS),

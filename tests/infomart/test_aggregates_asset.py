@@ -29,7 +29,7 @@ def test_the_sensor_requests_an_aggregation_after_each_load(
     )
     postgres = PostgresResource(settings_file=str(settings_file))
     resources = {"postgres": postgres}
-    area = aggregates_assets.definitions(load_settings(settings_file), str(settings_file))
+    area = aggregates_assets.definitions(load_settings(settings_file))
     defs = Definitions.merge(area, Definitions(resources=resources))
     instance = DagsterInstance.ephemeral()
     sensor = defs.resolve_sensor_def("infomart_aggregates_sensor")

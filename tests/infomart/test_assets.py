@@ -42,7 +42,7 @@ def test_load_asset_sensor_and_maintenance(
     postgres = PostgresResource(settings_file=settings_file)
     kafka = KafkaResource(bootstrap_servers=kafka_bootstrap)
     resources = {"postgres": postgres, "kafka": kafka}
-    area = infomart_assets.definitions(load_settings(settings_file), settings_file)
+    area = infomart_assets.definitions(load_settings(settings_file))
     defs = Definitions.merge(area, Definitions(resources=resources))
     instance = DagsterInstance.ephemeral()
     topic = f"{tenant}.gsp.facts"

@@ -35,7 +35,7 @@ class Drill:
         self.postgres = PostgresResource(settings_file=settings_file)
         self.kafka = KafkaResource(bootstrap_servers=kafka_bootstrap)
         self.resources = {"postgres": self.postgres, "kafka": self.kafka}
-        area = infomart_assets.definitions(load_settings(settings_file), settings_file)
+        area = infomart_assets.definitions(load_settings(settings_file))
         self.load = next(a for a in area.assets if a.key.to_user_string() == "infomart_load")
         self.sensor = Definitions.merge(area, Definitions(resources=self.resources)).resolve_sensor_def(
             "infomart_load_sensor"

@@ -50,7 +50,7 @@ def test_a_recreated_facts_topic_stops_the_load_loudly_until_an_audited_reset(
     postgres = PostgresResource(settings_file=settings_file)
     kafka = KafkaResource(bootstrap_servers=kafka_bootstrap)
     resources = {"postgres": postgres, "kafka": kafka}
-    area = infomart_assets.definitions(load_settings(settings_file), settings_file)
+    area = infomart_assets.definitions(load_settings(settings_file))
     defs = Definitions.merge(area, Definitions(resources=resources))
     load_asset = next(a for a in area.assets if a.key.to_user_string() == "infomart_load")  # type: ignore[union-attr]
     sensor = defs.resolve_sensor_def("infomart_load_sensor")

@@ -113,7 +113,7 @@ def _produce_traffic(kafka: KafkaResource, tenant: str) -> int:
 
 def _pipeline_piece(settings: Settings, settings_file: Path, stack: dict[str, str]) -> dict[str, Any]:
     file = str(settings_file)
-    parts = [m.definitions(settings, file) for m in (gsp_assets, infomart_assets, export_assets)]
+    parts = [m.definitions(settings) for m in (gsp_assets, infomart_assets, export_assets)]
     defs = Definitions.merge(*parts)
     assets = {a.key.to_user_string(): a for a in defs.assets}  # type: ignore[union-attr]
     resources = {

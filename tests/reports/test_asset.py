@@ -17,7 +17,7 @@ from tests.reports.conftest import TENANT, Mart, write_settings
 def test_the_asset_writes_the_pages_and_links_the_index(mart: Mart, tmp_path: Path) -> None:
     settings_file = write_settings(tmp_path / "gim.yaml", mart.url, tmp_path / "reports", days=2)
     settings = load_settings(settings_file)
-    defs = report_assets.definitions(settings, str(settings_file))
+    defs = report_assets.definitions(settings)
     result = materialize(
         list(defs.assets or []),  # type: ignore[arg-type]
         partition_key=TENANT,
