@@ -64,6 +64,7 @@ from gim_dagster.resources.postgres import ensure_database
 from gim_dagster.settings import Settings, load_settings, resolve, settings_path, state_dir
 from gim_dagster.stack import LocalStack, MetricsEndpoints
 from gim_dagster.tenant_runs import run_tags
+from gim_dagster.tenant_storage import TenantStorage
 
 Say = Callable[[str], None]
 PIPELINE: tuple[tuple[str, str, bool, dict[str, Any] | None], ...] = (
@@ -432,9 +433,7 @@ def verify_exports(
 ) -> tuple[int, bool, list[str]]:
     """Import every export folder of the tenant into ``target_db`` (dropped and created afresh) as a
     receiving side would, and compare it with the Info Mart table by table: (folders, verified, problems)."""
-    bucket = str(resolve(settings.s3.bucket))
-    prefix = f"{settings.s3.prefix}/{TenantNames(tenant).export_prefix}"
-    client = settings.s3.client()
+    exports = TenantStorage.of(settings).exports(tenant)
     server = str(resolve(settings.postgres.server_url))
     target_url = sa.make_url(server).set(database=target_db)
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
@@ -446,7 +445,7 @@ def verify_exports(
         with target.begin() as conn:
             conn.exec_driver_sql(target_schema_sql("postgresql"))
         with tempfile.TemporaryDirectory(prefix="gim-demo-import-") as scratch:
-            source = open_source(f"s3://{bucket}/{prefix}", Path(scratch), client)
+            source = open_source(exports.location, Path(scratch), exports.client)
             imported = import_exports(source, target, settings.tenant(tenant).export.encoding)
         problems = imported.day_rule + _compare_tables(infomart, target)
     finally:

@@ -34,7 +34,7 @@ from dagster import (
 from dagster_aws.s3 import S3Resource
 
 from gim_dagster.core.export.plan import parse_day
-from gim_dagster.core.export.publish import Destination, LocalDestination, S3Destination, destination_at
+from gim_dagster.core.export.publish import Destination, LocalDestination, destination_at
 from gim_dagster.core.export.stream import (
     ExportOptions,
     Published,
@@ -43,8 +43,9 @@ from gim_dagster.core.export.stream import (
     restart_into,
 )
 from gim_dagster.resources import PostgresResource
-from gim_dagster.settings import ResolvedTenant, Settings, resolve
+from gim_dagster.settings import ResolvedTenant, Settings
 from gim_dagster.tenant_runs import request_tags, tenant_partitions
+from gim_dagster.tenant_storage import TenantStorage
 
 DEFAULT_REEXPORT_START = "2025-01-01"
 
@@ -65,8 +66,7 @@ def _destinations(settings: Settings, tenant: ResolvedTenant, s3: S3Resource) ->
     out: list[Destination] = []
     export = tenant.export
     if "s3" in export.destinations:
-        prefix = f"{settings.s3.prefix}/{tenant.names.export_prefix}"
-        out.append(S3Destination(s3.get_client(), str(resolve(settings.s3.bucket)), prefix))
+        out.append(TenantStorage.of(settings, s3.get_client()).exports(tenant.name))
     if "local" in export.destinations and export.local_dir:
         out.append(LocalDestination(Path(export.local_dir) / tenant.name))
     return out

@@ -34,11 +34,11 @@ from dagster_aws.s3 import S3Resource
 
 from gim_dagster.core.gca.reader import config_db_errors, read_change_marker
 from gim_dagster.core.gca.run import GcaResult, kafka_publisher, run_gca
-from gim_dagster.core.gca.store import SnapshotStore
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.resources import KafkaResource, PostgresResource
 from gim_dagster.settings import Settings, resolve
 from gim_dagster.tenant_runs import request_tags, tenant_partitions
+from gim_dagster.tenant_storage import TenantStorage
 
 CHECK = "model_violations"
 MAX_LISTED_VIOLATIONS = 100
@@ -118,7 +118,7 @@ def definitions(settings: Settings) -> Definitions:
             tenant=tenant,
             configdb=configdb,
             infomart=infomart,
-            store=SnapshotStore(s3.get_client(), bucket, f"{settings.s3.prefix}/{names.gca_snapshot_prefix}"),
+            store=TenantStorage.of(settings, s3.get_client()).snapshots(tenant),
             publish=publish,
             job_id=context.run_id,
             full=config.full_reconcile,

@@ -36,8 +36,9 @@ from gim_dagster.core.gsp.microbatch import ensure_may_run
 from gim_dagster.core.kafka_io import existing_partitions, has_new_records, offsets_out_of_range
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.resources import KafkaResource
-from gim_dagster.settings import Settings, resolve
+from gim_dagster.settings import Settings
 from gim_dagster.tenant_runs import request_tags, stage_busy, tenant_partitions
+from gim_dagster.tenant_storage import TenantStorage
 
 CHECKPOINT_TAG = "gim/gsp-checkpoint"
 
@@ -51,8 +52,7 @@ class GspRunConfig(Config):
 
 
 def gca_store(settings: Settings, s3: S3Resource, tenant: str) -> SnapshotStore:
-    prefix = f"{settings.s3.prefix}/{TenantNames(tenant).gca_snapshot_prefix}"
-    return SnapshotStore(s3.get_client(), str(resolve(settings.s3.bucket)), prefix)
+    return TenantStorage.of(settings, s3.get_client()).snapshots(tenant)
 
 
 def key_resolver(store: SnapshotStore, consumer: Consumer, tenant: str) -> KeyResolver:
@@ -69,9 +69,8 @@ def key_resolver(store: SnapshotStore, consumer: Consumer, tenant: str) -> KeyRe
 def checkpoint_store(settings: Settings, s3: S3Resource | Any, tenant: str) -> CheckpointStore:
     """The tenant's checkpoints; ``s3`` is the resource or a boto3 client made from it (a sensor makes one
     client per evaluation for all tenants: building a boto3 client costs more CPU than the GET)."""
-    prefix = f"{settings.s3.prefix}/{TenantNames(tenant).gsp_checkpoint_prefix}"
     client = s3.get_client() if isinstance(s3, S3Resource) else s3
-    return CheckpointStore(client, str(resolve(settings.s3.bucket)), prefix)
+    return TenantStorage.of(settings, client).checkpoints(tenant)
 
 
 def gsp_config(settings: Settings, idle_flush_seconds: int | None = None) -> GspConfig:

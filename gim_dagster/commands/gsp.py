@@ -10,15 +10,14 @@ from gim_dagster.commands.output import console, fail
 from gim_dagster.core.gsp import CheckpointStore
 from gim_dagster.core.gsp.microbatch import restart_from_raw
 from gim_dagster.resources import KafkaResource
-from gim_dagster.settings import Settings, load_settings, resolve
+from gim_dagster.settings import Settings, load_settings
+from gim_dagster.tenant_storage import TenantStorage
 
 app = typer.Typer(help="The tenants' GSP (stream processor): recovery.", no_args_is_help=True)
 
 
 def checkpoint_store(settings: Settings, tenant: str) -> CheckpointStore:
-    s3 = settings.s3
-    prefix = f"{s3.prefix}/{settings.tenant(tenant).names.gsp_checkpoint_prefix}"
-    return CheckpointStore(s3.client(), str(resolve(s3.bucket)), prefix)
+    return TenantStorage.of(settings).checkpoints(tenant)
 
 
 @app.command()

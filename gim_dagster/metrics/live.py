@@ -20,6 +20,7 @@ from gim_dagster.core.gsp.microbatch import LATEST, stop_reason
 from gim_dagster.core.infomart.loader import read_offsets
 from gim_dagster.core.kafka_io import TP, OutOfRange, existing_partitions, offsets_out_of_range
 from gim_dagster.core.naming import TenantNames
+from gim_dagster.core.s3_objects import is_missing
 from gim_dagster.metrics.families import Reading
 from gim_dagster.metrics.kafka_lag import lag_by_topic, lag_seconds, partition_lags
 
@@ -31,8 +32,8 @@ def checkpoint_written_at(store: CheckpointStore) -> float | None:
     """Unix time the ``latest`` pointer was written (the checkpoint's time), None if there is none."""
     try:
         head = store.s3.head_object(Bucket=store.bucket, Key=f"{store.prefix}/{LATEST}")
-    except store.s3.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+    except Exception as exc:
+        if is_missing(exc):
             return None
         raise
     return float(head["LastModified"].timestamp())

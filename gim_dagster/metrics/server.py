@@ -19,7 +19,6 @@ from confluent_kafka import Consumer
 from dagster import DagsterInstance
 from prometheus_client import start_http_server
 
-from gim_dagster.core.gca.store import SnapshotStore
 from gim_dagster.core.gsp import CheckpointStore
 from gim_dagster.metrics.events import EventRecorder
 from gim_dagster.metrics.families import GimMetrics, GspMetrics, Reading
@@ -27,7 +26,8 @@ from gim_dagster.metrics.kafka_lag import lag_consumer_config
 from gim_dagster.metrics.live import CONNECT_ARGS, gim_readings, gsp_readings
 from gim_dagster.metrics.tail import InstanceTail
 from gim_dagster.resources.kafka import KafkaResource
-from gim_dagster.settings import Settings, resolve
+from gim_dagster.settings import Settings
+from gim_dagster.tenant_storage import TenantStorage
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class MetricsService:
         self.gsp, self.gim = GspMetrics(), GimMetrics()
         self.tail = InstanceTail(instance, EventRecorder(self.gsp, self.gim))
         self._engines: dict[str, sa.Engine] = {}
-        self._s3: Any = None
+        self._s3: TenantStorage | None = None
         self._failing: dict[tuple[str, str], str] = {}
         self._stop = threading.Event()
         self._servers: list[Any] = []
@@ -65,12 +65,7 @@ class MetricsService:
             consumer.close()
 
     def _gsp(self, tenant: str, consumer: Consumer) -> list[Reading]:
-        s3 = self.settings.s3
-        names = self.settings.tenant(tenant).names
-        gca = SnapshotStore(
-            self._s3_client(), str(resolve(s3.bucket)), f"{s3.prefix}/{names.gca_snapshot_prefix}"
-        )
-        has_gca = gca.read_marker() is not None
+        has_gca = self._storage().snapshots(tenant).read_marker() is not None
         return gsp_readings(tenant, consumer, self._checkpoints(tenant), time.time(), has_gca)
 
     def _gim(self, tenant: str, consumer: Consumer) -> list[Reading]:
@@ -109,17 +104,13 @@ class MetricsService:
     def _consumer(self) -> Consumer:
         return KafkaResource.from_settings(self.settings.kafka).consumer(**lag_consumer_config())
 
-    def _s3_client(self) -> Any:
+    def _storage(self) -> TenantStorage:
         if self._s3 is None:
-            self._s3 = self.settings.s3.client()
+            self._s3 = TenantStorage.of(self.settings)
         return self._s3
 
     def _checkpoints(self, tenant: str) -> CheckpointStore:
-        s3 = self.settings.s3
-        names = self.settings.tenant(tenant).names
-        return CheckpointStore(
-            self._s3_client(), str(resolve(s3.bucket)), f"{s3.prefix}/{names.gsp_checkpoint_prefix}"
-        )
+        return self._storage().checkpoints(tenant)
 
     def _engine(self, tenant: str) -> sa.Engine:
         """A small pool per Info Mart with a connect timeout, so a database that is down fails fast."""

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from gim_dagster.core.gca.model import OBJECT_TYPES, empty_tables
 from gim_dagster.core.gca.snapshot import Snapshot
 from gim_dagster.core.gca.validate import violations_from_table, violations_table
+from gim_dagster.core.s3_objects import get_body
 
 MARKER = "latest.json"
 
@@ -60,13 +61,7 @@ class SnapshotStore:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
 
     def _get(self, key: str) -> bytes | None:
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except Exception as exc:  # botocore's NoSuchKey is generated per client; match on the error code
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-            if code in ("NoSuchKey", "404"):
-                return None
-            raise
+        return get_body(self.client, self.bucket, key)
 
     def _put_table(self, key: str, table: pa.Table) -> None:
         buffer = io.BytesIO()

@@ -36,6 +36,7 @@ from gim_dagster.core.kafka_io import (
     read_range,
 )
 from gim_dagster.core.naming import TenantNames
+from gim_dagster.core.s3_objects import get_body
 
 LATEST = "latest.json"
 RESETS = "resets"
@@ -191,11 +192,8 @@ class CheckpointStore:
         """Checkpoints the last ``load`` found missing (``latest`` named the first)."""
 
     def pointer(self) -> Pointer | None:
-        try:
-            obj = self.s3.get_object(Bucket=self.bucket, Key=f"{self.prefix}/{LATEST}")
-        except self.s3.exceptions.NoSuchKey:
-            return None
-        return Pointer.from_json(obj["Body"].read())
+        body = get_body(self.s3, self.bucket, f"{self.prefix}/{LATEST}")
+        return None if body is None else Pointer.from_json(body)
 
     def load(self) -> tuple[GspState | None, str | None]:
         """The state ``latest`` names, and its id. If that object is gone (deleted, or lost with a restore of
@@ -208,12 +206,11 @@ class CheckpointStore:
             return None, None
         self.lost = []
         for checkpoint_id in [pointer.checkpoint_id, *self._older(pointer.checkpoint_id)]:
-            try:
-                obj = self.s3.get_object(Bucket=self.bucket, Key=f"{self.prefix}/{checkpoint_id}")
-            except self.s3.exceptions.NoSuchKey:
+            body = get_body(self.s3, self.bucket, f"{self.prefix}/{checkpoint_id}")
+            if body is None:
                 self.lost.append(checkpoint_id)
                 continue
-            return loads(obj["Body"].read()), checkpoint_id
+            return loads(body), checkpoint_id
         return None, None
 
     def _older(self, checkpoint_id: str) -> list[str]:
