@@ -2,17 +2,16 @@
 
 from gim_dagster.resources.kafka import KafkaResource
 from gim_dagster.resources.postgres import PostgresResource
-from gim_dagster.resources.s3 import dagster_value, s3_io_manager, s3_resource
+from gim_dagster.resources.s3 import dagster_value, s3_resource
 from gim_dagster.settings import load_settings
 
-__all__ = ["KafkaResource", "PostgresResource", "build_resources", "s3_io_manager", "s3_resource"]
+__all__ = ["KafkaResource", "PostgresResource", "build_resources", "s3_resource"]
 
 
 def build_resources(settings_file: str) -> dict[str, object]:
     """All resources of the code location, from the settings file (secrets stay deferred ``EnvVar``s)."""
     settings = load_settings(settings_file)
     kafka = settings.kafka
-    s3 = s3_resource(settings)
     return {
         "postgres": PostgresResource(settings_file=settings_file),
         "kafka": KafkaResource(
@@ -23,6 +22,5 @@ def build_resources(settings_file: str) -> dict[str, object]:
             topic_partitions=kafka.topic_partitions,
             replication_factor=kafka.replication_factor,
         ),
-        "s3": s3,
-        "io_manager": s3_io_manager(settings, s3),
+        "s3": s3_resource(settings),
     }

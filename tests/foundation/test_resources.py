@@ -1,18 +1,13 @@
-"""Resources against the real services: Kafka round trip, S3 IO manager round trip, PostgreSQL round trip."""
+"""Resources against the real services: Kafka round trip, PostgreSQL round trip."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import boto3
-import pytest
 import sqlalchemy as sa
 from confluent_kafka import TopicPartition
-from dagster import AssetKey, asset, materialize
-from dagster_aws.s3 import S3PickleIOManager, S3Resource
 
 from gim_dagster.resources import KafkaResource, PostgresResource
-from gim_dagster.stack import S3_BUCKET
 
 
 def test_kafka_produce_and_consume_back(kafka_bootstrap: str, unique: str) -> None:
@@ -40,40 +35,6 @@ def test_kafka_produce_and_consume_back(kafka_bootstrap: str, unique: str) -> No
     assert [o for _, _, o in received] == list(range(10))
 
 
-def test_s3_io_manager_round_trip(s3_endpoint: str, unique: str) -> None:
-    s3 = S3Resource(
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="gim-local",
-        aws_secret_access_key="gim-local-secret",
-    )
-    io_manager = S3PickleIOManager(s3_resource=s3, s3_bucket=S3_BUCKET, s3_prefix=f"test-{unique}")
-    payload = {"tenant": "acme", "rows": list(range(1000))}
-
-    @asset
-    def produced() -> dict:
-        return payload
-
-    @asset
-    def consumed(produced: dict) -> int:
-        assert produced == payload
-        return len(produced["rows"])
-
-    result = materialize([produced, consumed], resources={"io_manager": io_manager})
-    assert result.success
-    assert result.output_for_node("consumed") == 1000
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="gim-local",
-        aws_secret_access_key="gim-local-secret",
-    )
-    keys = [o["Key"] for o in client.list_objects_v2(Bucket=S3_BUCKET, Prefix=f"test-{unique}/")["Contents"]]
-    assert f"test-{unique}/{AssetKey('produced').path[-1]}" in keys
-
-
-@pytest.mark.usefixtures("pg_backend")
 def test_postgres_resource_table_round_trip(pg_server_url: str, tmp_path: Path, unique: str) -> None:
     tenant = f"t-{unique}"
     settings = tmp_path / "gim.yaml"
