@@ -727,8 +727,7 @@ def main(argv: list[str] | None = None) -> int:
         from gim_dagster.core.naming import TenantNames
         from gim_dagster.core.sim import TrafficParams, simulate
         from gim_dagster.core.sim.configdb_roster import load_roster
-        from gim_dagster.kafka_clients import settings_config
-        from gim_dagster.resources.kafka import ensure_topics
+        from gim_dagster.kafka_clients import ensure_topics, settings_config
         from gim_dagster.settings import load_settings
 
         settings = load_settings(settings_file)

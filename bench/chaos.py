@@ -311,11 +311,11 @@ class Campaign:
         """Produce a slice (and, if ``hostile``, hostile records after it); the producer is gone before
         the next fork (librdkafka's threads must not be forked)."""
         from gim_dagster.core.naming import TenantNames
-        from gim_dagster.resources import KafkaResource
+        from gim_dagster.kafka_clients import KafkaClients
         from gim_dagster.settings import load_settings
 
         names = TenantNames(tenant)
-        kafka = KafkaResource.from_settings(load_settings(str(self.settings_file)).kafka)
+        kafka = KafkaClients.of(load_settings(str(self.settings_file)).kafka)
         kafka.ensure_topics([*names.raw_topics, names.facts_topic, names.deadletter_topic])
         topics = {"voice": names.voice_topic, "digital": names.digital_topic, "agent": names.agent_topic}
         producer = kafka.producer()
@@ -544,12 +544,13 @@ class Campaign:
         from gim_dagster.core.reconcile import reconcile
         from gim_dagster.core.reconcile_aggregates import reconcile_aggregates
         from gim_dagster.demo import verify_exports
-        from gim_dagster.resources import KafkaResource, PostgresResource
+        from gim_dagster.kafka_clients import KafkaClients
+        from gim_dagster.resources import PostgresResource
         from gim_dagster.settings import load_settings
 
         settings = load_settings(str(self.settings_file))
         postgres = PostgresResource(settings_file=str(self.settings_file))
-        kafka = KafkaResource.from_settings(settings.kafka)
+        kafka = KafkaClients.of(settings.kafka)
         for tenant in TENANTS:
             sim = self.sims[tenant]
             ledger = sim.ledger.tables

@@ -59,7 +59,8 @@ from gim_dagster.core.sim.configdb_roster import load_roster
 from gim_dagster.core.sim.ledger import TABLES, Ledger
 from gim_dagster.core.sim.sinks import produce
 from gim_dagster.definitions import build_definitions
-from gim_dagster.resources import KafkaResource, PostgresResource
+from gim_dagster.kafka_clients import KafkaClients
+from gim_dagster.resources import PostgresResource
 from gim_dagster.resources.postgres import ensure_database
 from gim_dagster.settings import Settings, load_settings, resolve, settings_path, state_dir
 from gim_dagster.stack import LocalStack, MetricsEndpoints
@@ -256,7 +257,7 @@ class Demo:
     ) -> TenantSummary:
         names = TenantNames(tenant)
         postgres = PostgresResource(settings_file=settings_file)
-        kafka = KafkaResource.from_settings(settings.kafka)
+        kafka = KafkaClients.of(settings.kafka)
         tstate = state["tenants"].setdefault(
             tenant, {"runs": 0, "next_start": _first_start(self.options.hours).isoformat()}
         )
@@ -392,7 +393,7 @@ class Demo:
             conn.execute(sa.text("INSERT INTO gim_demo_journal (run) VALUES (:r)"), {"r": run_no})
 
     def _produce(
-        self, kafka: KafkaResource, names: TenantNames, records: list[Any], begin: dict[str, int]
+        self, kafka: KafkaClients, names: TenantNames, records: list[Any], begin: dict[str, int]
     ) -> int:
         """Produce the window's records, minus those a killed demo already produced: what reached a
         single-partition topic of an idempotent producer is a prefix of what was sent to it."""
@@ -529,7 +530,7 @@ def _compare_tables(infomart: sa.Engine, target: sa.Engine) -> list[str]:
     return problems
 
 
-def _count_keys(kafka: KafkaResource, topic: str) -> int:
+def _count_keys(kafka: KafkaClients, topic: str) -> int:
     consumer = kafka.consumer()
     try:
         return distinct_keys(consumer, topic)
@@ -565,7 +566,7 @@ def _first_start(hours: float, now: datetime | None = None) -> datetime:
     return (now - lead).replace(minute=0, second=0, microsecond=0)
 
 
-def _end_offsets(kafka: KafkaResource, topics: Iterable[str]) -> dict[str, int]:
+def _end_offsets(kafka: KafkaClients, topics: Iterable[str]) -> dict[str, int]:
     """How many records each (single-partition) topic holds, read to its end (the broker's watermark is not
     trusted, conventions.md)."""
     consumer = kafka.consumer()

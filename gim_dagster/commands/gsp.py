@@ -9,7 +9,7 @@ import typer
 from gim_dagster.commands.output import console, fail
 from gim_dagster.core.gsp import CheckpointStore
 from gim_dagster.core.gsp.microbatch import restart_from_raw
-from gim_dagster.resources import KafkaResource
+from gim_dagster.kafka_clients import KafkaClients
 from gim_dagster.settings import Settings, load_settings
 from gim_dagster.tenant_storage import TenantStorage
 
@@ -41,7 +41,7 @@ def restart(
             f"{tenant}: would write an empty GSP checkpoint at the raw topics' first offsets; --yes does"
         )
         return
-    consumer = KafkaResource.from_settings(settings.kafka).consumer()
+    consumer = KafkaClients.of(settings.kafka).consumer()
     try:
         checkpoint_id, offsets = restart_from_raw(consumer, store, tenant)
     finally:
@@ -80,7 +80,7 @@ def reset_offset(
     if pointer is None:
         raise fail(f"{tenant}: no GSP checkpoint under s3://{store.bucket}/{store.prefix}/: nothing to reset")
     tp = (topic, partition)
-    consumer = KafkaResource.from_settings(settings.kafka).consumer()
+    consumer = KafkaClients.of(settings.kafka).consumer()
     try:
         offset, low, high = resolve_offset(consumer, tp, to)
     except ValueError as exc:

@@ -70,12 +70,12 @@ def reset_offset(
     from gim_dagster.core.infomart.loader import read_offsets
     from gim_dagster.core.infomart.offset_reset import reset_offset as reset
     from gim_dagster.core.kafka_io import resolve_offset
-    from gim_dagster.resources import KafkaResource
+    from gim_dagster.kafka_clients import KafkaClients
 
     settings = load_settings()
     topic = settings.tenant(tenant).names.facts_topic
     tp = (topic, partition)
-    consumer = KafkaResource.from_settings(settings.kafka).consumer()
+    consumer = KafkaClients.of(settings.kafka).consumer()
     try:
         offset, low, high = resolve_offset(consumer, tp, to)
     except ValueError as exc:

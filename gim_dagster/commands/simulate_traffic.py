@@ -153,8 +153,7 @@ def run_traffic(
             from confluent_kafka import Producer  # imported here: the file sink needs no librdkafka
             from confluent_kafka.admin import AdminClient
 
-            from gim_dagster.kafka_clients import producer_config
-            from gim_dagster.resources.kafka import ensure_topics
+            from gim_dagster.kafka_clients import ensure_topics, producer_config
 
             names = TenantNames(params.tenant)
             config = kafka_config or {}

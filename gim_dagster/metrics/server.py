@@ -20,12 +20,12 @@ from dagster import DagsterInstance
 from prometheus_client import start_http_server
 
 from gim_dagster.core.gsp import CheckpointStore
+from gim_dagster.kafka_clients import KafkaClients
 from gim_dagster.metrics.events import EventRecorder
 from gim_dagster.metrics.families import GimMetrics, GspMetrics, Reading
 from gim_dagster.metrics.kafka_lag import lag_consumer_config
 from gim_dagster.metrics.live import CONNECT_ARGS, gim_readings, gsp_readings
 from gim_dagster.metrics.tail import InstanceTail
-from gim_dagster.resources.kafka import KafkaResource
 from gim_dagster.settings import Settings
 from gim_dagster.tenant_storage import TenantStorage
 
@@ -102,7 +102,7 @@ class MetricsService:
 
     # ---- clients -----------------------------------------------------------------------------------------
     def _consumer(self) -> Consumer:
-        return KafkaResource.from_settings(self.settings.kafka).consumer(**lag_consumer_config())
+        return KafkaClients.of(self.settings.kafka).consumer(**lag_consumer_config())
 
     def _storage(self) -> TenantStorage:
         if self._s3 is None:

@@ -77,7 +77,7 @@ def built(monkeypatch: pytest.MonkeyPatch) -> Built:
     seen: Built = []
     for kind in REAL:
         monkeypatch.setattr(
-            f"gim_dagster.resources.kafka.{kind}", lambda config, kind=kind: _record(seen, kind, config)
+            f"gim_dagster.kafka_clients.{kind}", lambda config, kind=kind: _record(seen, kind, config)
         )
     return seen
 
@@ -89,9 +89,9 @@ def test_every_kafka_client_is_built_from_the_settings(
     from dagster import DagsterInstance
 
     from gim_dagster.commands.simulate_traffic import _kafka_config
-    from gim_dagster.kafka_clients import producer_config
+    from gim_dagster.kafka_clients import KafkaClients, producer_config
     from gim_dagster.metrics.server import MetricsService
-    from gim_dagster.resources import KafkaResource, build_resources
+    from gim_dagster.resources import build_resources
     from gim_dagster.settings import load_settings
 
     settings = load_settings(settings_file)
@@ -110,8 +110,8 @@ def test_every_kafka_client_is_built_from_the_settings(
         made("resource consumer (GSP, load, sensors)", "Consumer")
         kafka.admin()
         made("resource admin (topics)", "AdminClient")
-    # Outside Dagster runs: the demo, `gim gsp restart`.
-    outside = KafkaResource.from_settings(settings.kafka)
+    # Outside Dagster runs (Dagster-free KafkaClients): the demo, `gim gsp restart`.
+    outside = KafkaClients.of(settings.kafka)
     outside.producer()
     made("demo producer", "Producer")
     outside.consumer().close()
