@@ -274,10 +274,11 @@ class Campaign:
         from gim_dagster.core.configdb.seed import SeedSpec, seed_config
         from gim_dagster.core.sim import TrafficParams, simulate
         from gim_dagster.core.sim.configdb_roster import load_roster
+        from gim_dagster.databases import TenantDatabases
         from gim_dagster.demo import _first_start
-        from gim_dagster.resources import PostgresResource
+        from gim_dagster.settings import load_settings
 
-        postgres = PostgresResource(settings_file=str(self.settings_file))
+        postgres = TenantDatabases(load_settings(str(self.settings_file)))
         start = _first_start(self.args.hours)
         self.sims, self.rosters = {}, {}
         for number, tenant in enumerate(TENANTS):
@@ -543,13 +544,13 @@ class Campaign:
         from gim_dagster.core.naming import TenantNames
         from gim_dagster.core.reconcile import reconcile
         from gim_dagster.core.reconcile_aggregates import reconcile_aggregates
+        from gim_dagster.databases import TenantDatabases
         from gim_dagster.demo import verify_exports
         from gim_dagster.kafka_clients import KafkaClients
-        from gim_dagster.resources import PostgresResource
         from gim_dagster.settings import load_settings
 
         settings = load_settings(str(self.settings_file))
-        postgres = PostgresResource(settings_file=str(self.settings_file))
+        postgres = TenantDatabases(settings)
         kafka = KafkaClients.of(settings.kafka)
         for tenant in TENANTS:
             sim = self.sims[tenant]

@@ -58,10 +58,9 @@ from gim_dagster.core.sim import TrafficParams, simulate
 from gim_dagster.core.sim.configdb_roster import load_roster
 from gim_dagster.core.sim.ledger import TABLES, Ledger
 from gim_dagster.core.sim.sinks import produce
+from gim_dagster.databases import TenantDatabases, ensure_database
 from gim_dagster.definitions import build_definitions
 from gim_dagster.kafka_clients import KafkaClients
-from gim_dagster.resources import PostgresResource
-from gim_dagster.resources.postgres import ensure_database
 from gim_dagster.settings import Settings, load_settings, resolve, settings_path, state_dir
 from gim_dagster.stack import LocalStack, MetricsEndpoints
 from gim_dagster.tenant_runs import run_tags
@@ -181,7 +180,7 @@ class Demo:
                     f"{tenant}: waiting", total=len(STEPS), start=False
                 )
             for number, tenant in enumerate(settings.tenant_names):
-                summaries.append(self._tenant(settings, settings_file, defs, instance, state, tenant, number))
+                summaries.append(self._tenant(settings, defs, instance, state, tenant, number))
         return summaries
 
     def _step(self, tenant: str, step: str, done: bool = False) -> None:
@@ -248,7 +247,6 @@ class Demo:
     def _tenant(
         self,
         settings: Settings,
-        settings_file: str,
         defs: Definitions,
         instance: DagsterInstance,
         state: dict[str, Any],
@@ -256,7 +254,7 @@ class Demo:
         number: int,
     ) -> TenantSummary:
         names = TenantNames(tenant)
-        postgres = PostgresResource(settings_file=settings_file)
+        postgres = TenantDatabases(settings)
         kafka = KafkaClients.of(settings.kafka)
         tstate = state["tenants"].setdefault(
             tenant, {"runs": 0, "next_start": _first_start(self.options.hours).isoformat()}

@@ -540,7 +540,7 @@ class LocalStack:
             client.create_bucket(Bucket=S3_BUCKET)
 
     def _ensure_dagster_storage(self, env: dict[str, str]) -> None:
-        from gim_dagster.resources.postgres import ensure_database
+        from gim_dagster.databases import ensure_database
 
         ensure_database(env["GIM_PG_SERVER_URL"], DAGSTER_DB)
         self.dagster_home.mkdir(exist_ok=True)

@@ -10,15 +10,16 @@ import typer
 from gim_dagster.commands.output import fail
 from gim_dagster.core.configdb.schema import change_marker, create_schema
 from gim_dagster.core.gca.reader import ConfigDbError, config_db_errors
-from gim_dagster.resources import PostgresResource
-from gim_dagster.settings import SettingsError, load_settings, settings_path
+from gim_dagster.databases import TenantDatabases
+from gim_dagster.settings import SettingsError, load_settings
 
 
 def configdb_engine(tenant: str) -> sa.Engine:
     """The tenant's Configuration DB engine from the settings file (created if allowed)."""
-    load_settings().tenant(tenant)  # unknown tenant: SettingsError naming the tenants there are
+    settings = load_settings()
+    settings.tenant(tenant)  # unknown tenant: SettingsError naming the tenants there are
     with config_db_errors(tenant):
-        return PostgresResource(settings_file=str(settings_path().resolve())).configdb_engine(tenant)
+        return TenantDatabases(settings).configdb_engine(tenant)
 
 
 def configdb_init(

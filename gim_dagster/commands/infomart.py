@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from gim_dagster.commands.output import console, fail
-from gim_dagster.resources.postgres import PostgresResource
-from gim_dagster.settings import load_settings, settings_path
+from gim_dagster.databases import TenantDatabases
+from gim_dagster.settings import load_settings
 
 app = typer.Typer(help="The tenants' Info Mart databases.", no_args_is_help=True)
 
@@ -24,8 +24,8 @@ def _tenants(selected: list[str] | None) -> list[str]:
     return selected or settings.tenant_names
 
 
-def _postgres() -> PostgresResource:
-    return PostgresResource(settings_file=str(settings_path().resolve()))
+def _postgres() -> TenantDatabases:
+    return TenantDatabases(load_settings())
 
 
 @app.command()
