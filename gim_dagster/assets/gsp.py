@@ -41,6 +41,9 @@ from gim_dagster.tenant_runs import request_tags, stage_busy, tenant_partitions
 from gim_dagster.tenant_storage import TenantStorage
 
 CHECKPOINT_TAG = "gim/gsp-checkpoint"
+TRIGGER_TAG = "gim/gsp-trigger"
+"""Why the sensor requested the run: ``new-records``, ``idle-flush`` (held-back events of partitions silent
+for ``dagster.gsp_idle_flush_seconds``) or ``offset-out-of-range``."""
 
 
 class GspRunConfig(Config):
@@ -210,7 +213,8 @@ def _request_for(
     if not positions:
         return None
     flush_due = pointer is not None and pointer.idle_flush_due(now_ms, idle_flush_ms)
-    new_records = flush_due or has_new_records(consumer, positions, at_eof)
+    arrived = has_new_records(consumer, positions, at_eof)
+    new_records = arrived or flush_due
     failed_here = (
         last is not None
         and last.status == DagsterRunStatus.FAILURE
@@ -226,10 +230,13 @@ def _request_for(
             return RunRequest(
                 run_key=f"{run_key}:offset-out-of-range",
                 partition_key=tenant,
-                tags={**tags, CHECKPOINT_TAG: checkpoint},
+                tags={**tags, CHECKPOINT_TAG: checkpoint, TRIGGER_TAG: "offset-out-of-range"},
             )
     if not new_records:
         return None
     if failed_here and last is not None:
         run_key += f":after-{last.run_id[:8]}"
-    return RunRequest(run_key=run_key, partition_key=tenant, tags={**tags, CHECKPOINT_TAG: checkpoint})
+    trigger = "new-records" if arrived else "idle-flush"
+    return RunRequest(
+        run_key=run_key, partition_key=tenant, tags={**tags, CHECKPOINT_TAG: checkpoint, TRIGGER_TAG: trigger}
+    )

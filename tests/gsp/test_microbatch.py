@@ -259,9 +259,9 @@ def test_dagster_asset_and_sensor(
     }
     sensor = defs.sensors[0]  # type: ignore[index]
     with DagsterInstance.ephemeral() as instance:
-        requests = sensor(build_sensor_context(instance=instance, resources=resources))
-        run_keys = [r.run_key for r in requests if hasattr(r, "run_key")]
-        assert run_keys == [f"{tenant}:start"]
+        requests = list(sensor(build_sensor_context(instance=instance, resources=resources)))
+        assert [r.run_key for r in requests if hasattr(r, "run_key")] == [f"{tenant}:start"]
+        assert [r.tags["gim/gsp-trigger"] for r in requests if hasattr(r, "tags")] == ["new-records"]
         # Raw events but no GCA snapshot: the run stops rather than resolve every key to -1.
         with pytest.raises(GspStopped, match="no GCA snapshot"):
             materialize([defs.assets[0]], partition_key=tenant, resources=resources, instance=instance)  # type: ignore[index]
@@ -386,6 +386,7 @@ def test_the_sensor_requests_the_idle_flush_once_traffic_stops(
         assert request_at(due - 1) is None
         request = request_at(due)
         assert request is not None and request.run_key == f"{tenant}:{pointer.checkpoint_id}"
+        assert request.tags["gim/gsp-trigger"] == "idle-flush"
         flushed = gsp.batch(10**6, now_ms=due)  # the run the request starts, at the sensor's time
         assert not flushed.read.records and flushed.output.facts
         after = gsp.store.pointer()
@@ -454,6 +455,7 @@ def test_a_recreated_raw_topic_stops_gsp_loudly_until_an_audited_reset(
             settings, build_sensor_context(instance=instance), gsp.consumer, gsp.store, tenant, 0, 10**12
         )
     assert request is not None and request.run_key == f"{tenant}:{checkpoint}:offset-out-of-range"
+    assert request.tags["gim/gsp-trigger"] == "offset-out-of-range"
 
     offset, low, high = resolve_offset(gsp.consumer, voice, "earliest")
     new_id, record = reset_checkpoint_offset(gsp.store, voice, offset, low=low, high=high, reason="recreated")
