@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 
-from gim_dagster.core.infomart import static_keys as K
+from gim_dagster.core.facts import static_keys as K
 from gim_dagster.core.infomart.date_time import INTERVAL_SECONDS
 from gim_dagster.core.infomart.partitions import day_key, list_partitions, partition_name
 from gim_dagster.core.infomart.schema import head_revision, migrate
