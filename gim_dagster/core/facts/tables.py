@@ -75,7 +75,7 @@ def _str(name: str, length: int, comment: str | None = None) -> Column:
     return Column(name, "varchar", length=length, comment=comment)
 
 
-SECONDS = "UTC seconds since 1970"
+_SECONDS = "UTC seconds since 1970"
 
 
 def _fact_time() -> tuple[Column, ...]:
@@ -83,8 +83,8 @@ def _fact_time() -> tuple[Column, ...]:
         _int("start_date_time_key", False, "DATE_TIME key of START_TS; partition key"),
         _int("end_date_time_key"),
         _int("tenant_key", False),
-        _int("start_ts", comment=SECONDS),
-        _int("end_ts", comment=SECONDS),
+        _int("start_ts", comment=_SECONDS),
+        _int("end_ts", comment=_SECONDS),
     )
 
 
