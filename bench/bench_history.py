@@ -53,10 +53,10 @@ from bench_load import timed
 
 from gim_dagster.core.export.publish import LocalDestination
 from gim_dagster.core.export.stream import export_stream
+from gim_dagster.core.facts.records import FactRecord, encode
 from gim_dagster.core.gsp import GspState, Processor
 from gim_dagster.core.infomart.loader import load_batch
 from gim_dagster.core.infomart.maintenance import maintain
-from gim_dagster.core.infomart.records import FactRecord, encode
 from gim_dagster.core.infomart.schema import migrate
 from gim_dagster.core.kafka_io import Record
 from gim_dagster.core.naming import TenantNames

@@ -33,10 +33,10 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from gim_dagster.core.facts.records import FactRecord, TableRows, decode_batch, encode
 from gim_dagster.core.infomart.audit import AuditStats, begin_audit, finish_audit
 from gim_dagster.core.infomart.loader import copy_rows, load_batch, upsert_table
 from gim_dagster.core.infomart.partitions import day_key, days_between, ensure_partitions
-from gim_dagster.core.infomart.records import FactRecord, TableRows, decode_batch, encode
 from gim_dagster.core.infomart.schema import migrate
 
 DEFAULT_DSN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -21,9 +21,9 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
+from gim_dagster.core.facts.static_keys import NO_GROUP_COMBINATION_KEY
 from gim_dagster.core.gsp import fact_id, irf_id
 from gim_dagster.core.gsp.rows import MEDIA_KEY
-from gim_dagster.core.infomart.static_keys import NO_GROUP_COMBINATION_KEY
 
 STATE_KEY = {"READY": 1, "NOTREADY": 2, "BUSY": 3, "ACW": 4}
 DURATIONS = ("ring", "dial", "talk", "hold")

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from gim_dagster.core.events.models import TOPIC_KINDS
 from gim_dagster.core.events.parse import parse_records
+from gim_dagster.core.facts.records import RecordError, decode_batch, encode
 from gim_dagster.core.gsp import GspState, KeyResolver, Processor
-from gim_dagster.core.infomart.records import RecordError, decode_batch, encode
 from gim_dagster.core.kafka_io import Record
 from gim_dagster.core.naming import TenantNames
 

@@ -16,10 +16,10 @@ import pytest
 import sqlalchemy as sa
 
 from gim_dagster.core.export.publish import LocalDestination, S3Destination
-from gim_dagster.core.infomart import static_keys as K
+from gim_dagster.core.facts import static_keys as K
+from gim_dagster.core.facts.records import FactRecord, encode
 from gim_dagster.core.infomart.loader import load_batch
 from gim_dagster.core.infomart.partitions import day_key
-from gim_dagster.core.infomart.records import FactRecord, encode
 from gim_dagster.core.infomart.schema import migrate
 from gim_dagster.core.infomart.tables import EXPORTED_TABLES, primary_key
 from gim_dagster.stack import S3_ACCESS_KEY, S3_BUCKET, S3_SECRET_KEY

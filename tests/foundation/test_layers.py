@@ -1,10 +1,7 @@
 """The layering of the package, checked over its import graph (every ``import`` in every module, also inside
-functions): the functional core is Dagster-free and below the shell, the raw-event contract depends on nothing
-of the project, the simulator sits on top of the core, not under it (docs/design.md, "Layout").
-
-``KNOWN`` lists the imports that break a rule today and are to go (issue #18, item 1: the fact-record
-contract GSP and the Info Mart share still lives in ``core/infomart``). A new violation fails; so does a
-``KNOWN`` entry that no longer exists, so the list only shrinks.
+functions): the functional core is Dagster-free and below the shell, the two contracts (raw events, fact
+records) depend on nothing of the project, GSP and the Info Mart share only the fact-record contract, the
+simulator sits on top of the core, not under it (docs/design.md, "Layout").
 """
 
 from __future__ import annotations
@@ -29,6 +26,7 @@ RULES = [
     ("gim_dagster.core", "gim_dagster.settings", "the core takes plain values, not the settings file"),
     ("gim_dagster.core", "gim_dagster.commands", "the core never imports the CLI"),
     ("gim_dagster.core.events", "gim_dagster", "the raw-event contract depends on nothing of ours"),
+    ("gim_dagster.core.facts", "gim_dagster", "the fact-record contract depends on nothing of ours"),
     ("gim_dagster.core.configdb", "gim_dagster.core.sim", "the simulator builds on the configuration model"),
     ("gim_dagster.core.gca", "gim_dagster.core.sim", "production code never depends on the simulator"),
     ("gim_dagster.core.gsp", "gim_dagster.core.sim", "production code never depends on the simulator"),
@@ -38,13 +36,6 @@ RULES = [
     ("gim_dagster.core.gsp", "gim_dagster.core.infomart", "GSP and the Info Mart talk through Kafka only"),
     ("gim_dagster.core.infomart", "gim_dagster.core.gsp", "GSP and the Info Mart talk through Kafka only"),
 ]
-KNOWN = {
-    ("gim_dagster.core.gsp.agents", "gim_dagster.core.infomart.static_keys"),
-    ("gim_dagster.core.gsp.gca_keys", "gim_dagster.core.infomart.static_keys"),
-    ("gim_dagster.core.gsp.keys", "gim_dagster.core.infomart.static_keys"),
-    ("gim_dagster.core.gsp.microbatch", "gim_dagster.core.infomart.records"),
-    ("gim_dagster.core.gsp.rows", "gim_dagster.core.infomart"),
-}
 
 
 def module_name(path: Path) -> str:
@@ -79,13 +70,10 @@ def _within(name: str, prefix: str) -> bool:
 
 
 def test_every_import_keeps_the_layers() -> None:
-    found = {(a, b): breaks(a, b) for a, b in edges()}
-    violations = {edge: why for edge, why in found.items() if why and edge not in KNOWN}
+    violations = {(a, b): why for a, b in edges() if (why := breaks(a, b))}
     assert not violations, "\n".join(
         f"{a} imports {b}: {', '.join(w)}" for (a, b), w in sorted(violations.items())
     )
-    gone = {edge for edge in KNOWN if not found.get(edge)}
-    assert not gone, f"no longer imported, remove from KNOWN: {sorted(gone)}"
 
 
 @pytest.mark.parametrize(
@@ -93,7 +81,10 @@ def test_every_import_keeps_the_layers() -> None:
     [
         ("gim_dagster.core.gsp.rows", "dagster"),
         ("gim_dagster.core.configdb.seed", "gim_dagster.core.sim.roster"),
-        ("gim_dagster.core.events.parse", "gim_dagster.core.infomart.records"),
+        ("gim_dagster.core.events.parse", "gim_dagster.core.facts.records"),
+        ("gim_dagster.core.facts.records", "gim_dagster.core.infomart.tables"),
+        ("gim_dagster.core.facts.tables", "gim_dagster.core.naming"),
+        ("gim_dagster.core.gsp.microbatch", "gim_dagster.core.infomart.records"),
         ("gim_dagster.core.infomart.loader", "gim_dagster.core.gsp.rows"),
         ("gim_dagster.core.export.stream", "gim_dagster.settings"),
     ],
@@ -107,3 +98,6 @@ def test_allowed_imports_pass() -> None:
     assert not breaks("gim_dagster.core.sim.engine", "gim_dagster.core.configdb.schema")
     assert not breaks("gim_dagster.assets.gsp", "dagster")
     assert not breaks("gim_dagster.core.reconcile", "gim_dagster.core.gsp")
+    assert not breaks("gim_dagster.core.facts.records", "gim_dagster.core.facts.tables")
+    assert not breaks("gim_dagster.core.gsp.rows", "gim_dagster.core.facts.static_keys")
+    assert not breaks("gim_dagster.core.infomart.tables", "gim_dagster.core.facts.tables")

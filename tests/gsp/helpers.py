@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from gim_dagster.core.facts import static_keys as sk
 from gim_dagster.core.gsp import KeyResolver, fact_id, irf_id
 from gim_dagster.core.gsp.rows import MEDIA_KEY
-from gim_dagster.core.infomart import static_keys as sk
 from gim_dagster.core.kafka_io import Record
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.core.sim import Roster, Simulation, TrafficParams, simulate

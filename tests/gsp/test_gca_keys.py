@@ -6,10 +6,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from gim_dagster.core.facts.static_keys import NO_GROUP_COMBINATION_KEY, UNKNOWN_KEY
 from gim_dagster.core.gca.dimensions import KEYS_SCHEMA
 from gim_dagster.core.gca.model import empty_tables, to_table
 from gim_dagster.core.gsp.gca_keys import resolver_from_gca
-from gim_dagster.core.infomart.static_keys import NO_GROUP_COMBINATION_KEY, UNKNOWN_KEY
 
 T1, T2 = 1_767_600_000, 1_767_700_000  # a rename at T1, a move to another group at T2
 

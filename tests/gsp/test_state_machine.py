@@ -9,9 +9,9 @@ from typing import Any
 import msgspec
 import pytest
 
+from gim_dagster.core.facts import static_keys as sk
 from gim_dagster.core.gsp import GspConfig, GspState, KeyResolver, Processor, fact_id, irf_id
 from gim_dagster.core.gsp.state import dumps, loads
-from gim_dagster.core.infomart import static_keys as sk
 from gim_dagster.core.kafka_io import Record
 from gim_dagster.core.naming import TenantNames
 from gim_dagster.core.sim import Roster

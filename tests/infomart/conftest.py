@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from gim_dagster.core.infomart import static_keys as K
+from gim_dagster.core.facts import static_keys as K
+from gim_dagster.core.facts.records import FactRecord, encode
 from gim_dagster.core.infomart.loader import load_batch
 from gim_dagster.core.infomart.partitions import day_key
-from gim_dagster.core.infomart.records import FactRecord, encode
 from gim_dagster.core.infomart.schema import migrate
 
 TOPIC = "acme.gsp.facts"

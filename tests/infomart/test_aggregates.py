@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from gim_dagster.core.facts import static_keys as K
 from gim_dagster.core.infomart import aggregates
-from gim_dagster.core.infomart import static_keys as K
 from gim_dagster.core.infomart.aggregates import aggregate, read_hwm
 from gim_dagster.core.infomart.partitions import day_key
 from gim_dagster.core.infomart.schema import migrate

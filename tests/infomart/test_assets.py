@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from dagster import DagsterInstance, Definitions, build_sensor_context, materialize
 
 from gim_dagster.assets import infomart as infomart_assets
-from gim_dagster.core.infomart.records import encode
+from gim_dagster.core.facts.records import encode
 from gim_dagster.resources import KafkaResource, PostgresResource
 from gim_dagster.settings import load_settings
 

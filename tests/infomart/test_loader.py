@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from gim_dagster.core.events.models import MAX_TS
+from gim_dagster.core.facts.records import RecordError
 from gim_dagster.core.infomart import loader
 from gim_dagster.core.infomart.loader import load_batch, read_offsets
 from gim_dagster.core.infomart.partitions import Period, day_key, ensure_partitions, partition_name
-from gim_dagster.core.infomart.records import RecordError
 
 from .conftest import TODAY, TOPIC, end_offsets, irf_row, records, snapshot
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gim_dagster.core.infomart import static_keys as K
+from gim_dagster.core.facts import static_keys as K
 from gim_dagster.core.infomart.aggregates import (
     DEFAULT_TIME_RANGE_BOUNDS,
     Thresholds,

@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from gim_dagster.core.infomart import static_keys as K
+from gim_dagster.core.facts import static_keys as K
 from gim_dagster.core.infomart.aggregates import aggregate
 from gim_dagster.core.reconcile_aggregates import reconcile_aggregates, slices
 from gim_dagster.core.sim.ledger import SCHEMAS

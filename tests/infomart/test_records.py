@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gim_dagster.core.infomart.records import FactRecord, RecordError, decode_batch, encode, record_key
+from gim_dagster.core.facts.records import FactRecord, RecordError, decode_batch, encode, record_key
 
 from .conftest import irf_row, records
 
@@ -97,8 +97,8 @@ def test_audit_keys_are_not_accepted_from_producers() -> None:
 
 def test_not_null_column_with_server_default_is_required() -> None:
     """COPY writes an absent column as NULL, so a NOT NULL column must be sent even if it has a default."""
-    from gim_dagster.core.infomart import static_keys as K
-    from gim_dagster.core.infomart.records import RecordError, encode
+    from gim_dagster.core.facts import static_keys as K
+    from gim_dagster.core.facts.records import RecordError, encode
 
     row = {
         "interaction_id": 1,

@@ -8,16 +8,19 @@ from datetime import timedelta
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 
-from gim_dagster.core.infomart import static_keys as K
+from gim_dagster.core.facts import static_keys as K
+from gim_dagster.core.facts import tables as facts
 from gim_dagster.core.infomart.date_time import INTERVAL_SECONDS
 from gim_dagster.core.infomart.partitions import day_key, list_partitions, partition_name
 from gim_dagster.core.infomart.schema import head_revision, migrate
 from gim_dagster.core.infomart.tables import (
     AGGREGATE_TABLES,
     ALL_TABLES,
+    AUDIT_COLUMNS,
     EXPORTED_TABLES,
     FACT_TABLES,
     PARTITIONED_TABLES,
+    data_columns,
     primary_key,
     view_name,
 )
@@ -53,6 +56,16 @@ def test_exported_tables_have_audit_keys_and_facts_are_partitioned() -> None:
         assert {"create_audit_key", "update_audit_key"} <= set(tbl.c.keys()), tbl.name
     for tbl in FACT_TABLES:
         assert primary_key(tbl)[1] == "start_date_time_key"
+
+
+def test_exported_tables_are_the_fact_contract_s() -> None:
+    """Each exported table has the columns (then the audit keys) and primary key of its record schema."""
+    assert [t.name for t in EXPORTED_TABLES] == [s.name for s in facts.TABLES]
+    for tbl, schema in zip(EXPORTED_TABLES, facts.TABLES, strict=True):
+        assert data_columns(tbl) == schema.column_names
+        assert tuple(tbl.c.keys()) == (*schema.column_names, *AUDIT_COLUMNS)
+        assert primary_key(tbl) == schema.primary_key
+        assert tbl.info["kind"] == schema.kind
 
 
 def test_partitions_created(engine: sa.Engine) -> None:

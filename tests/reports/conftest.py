@@ -18,11 +18,11 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from gim_dagster.core.facts import static_keys as K
+from gim_dagster.core.facts.records import FactRecord, encode
 from gim_dagster.core.gsp import GspState, KeyResolver, Processor
-from gim_dagster.core.infomart import static_keys as K
 from gim_dagster.core.infomart.aggregates import Thresholds, aggregate
 from gim_dagster.core.infomart.loader import load_batch
-from gim_dagster.core.infomart.records import FactRecord, encode
 from gim_dagster.core.infomart.schema import migrate
 from gim_dagster.core.infomart.tables import table
 from gim_dagster.core.reports import ReportOptions

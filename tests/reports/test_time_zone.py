@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from gim_dagster.core.infomart import static_keys as K
+from gim_dagster.core.facts import static_keys as K
 from gim_dagster.core.infomart.schema import migrate
 from gim_dagster.core.reports import write_reports
 from gim_dagster.core.reports.pages import interval_labels

@@ -43,10 +43,10 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
+from gim_dagster.core.facts.static_keys import NO_GROUP_COMBINATION_KEY, TENANT_KEY
 from gim_dagster.core.gca.model import Row
 from gim_dagster.core.gca.validate import Violation
 from gim_dagster.core.infomart.audit import AuditStats, begin_audit, finish_audit
-from gim_dagster.core.infomart.static_keys import NO_GROUP_COMBINATION_KEY, TENANT_KEY
 
 JOB_NAME = "gca_snapshot"
 CFG_TYPE = {

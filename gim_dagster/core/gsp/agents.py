@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from gim_dagster.core.facts.static_keys import RESOURCE_STATE_KEY
 from gim_dagster.core.gsp.context import Context
 from gim_dagster.core.gsp.keys import fact_id, irf_id
 from gim_dagster.core.gsp.rows import Row, sm_row
 from gim_dagster.core.gsp.state import Acw, AgentState
-from gim_dagster.core.infomart.static_keys import RESOURCE_STATE_KEY
 
 _STATE = {"ready": "READY", "not_ready": "NOTREADY", "busy": "BUSY", "after_call_work": "ACW"}
 _WITH_INTERACTION = frozenset({"busy", "after_call_work"})

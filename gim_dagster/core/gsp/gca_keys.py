@@ -22,8 +22,8 @@ from collections.abc import Mapping
 
 import pyarrow as pa
 
+from gim_dagster.core.facts.static_keys import NO_GROUP_COMBINATION_KEY
 from gim_dagster.core.gsp.keys import KeyResolver, Versions
-from gim_dagster.core.infomart.static_keys import NO_GROUP_COMBINATION_KEY
 
 QUEUE_TYPES = frozenset({"acd_queue", "virtual_queue", "routing_point"})
 

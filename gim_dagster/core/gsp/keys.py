@@ -16,7 +16,7 @@ from hashlib import blake2b
 from operator import itemgetter
 from struct import Struct
 
-from gim_dagster.core.infomart.static_keys import NO_GROUP_COMBINATION_KEY, UNKNOWN_KEY
+from gim_dagster.core.facts.static_keys import NO_GROUP_COMBINATION_KEY, UNKNOWN_KEY
 
 INTERVAL_S = 900
 """DATE_TIME granularity: 15-minute intervals keyed by their start in UTC seconds."""

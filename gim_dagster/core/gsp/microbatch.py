@@ -22,11 +22,11 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
+from gim_dagster.core.facts.records import encode
 from gim_dagster.core.gsp.context import GspConfig
 from gim_dagster.core.gsp.keys import KeyResolver
 from gim_dagster.core.gsp.processor import BatchOutput, DeadLetter, Processor
 from gim_dagster.core.gsp.state import GspState, dumps, loads
-from gim_dagster.core.infomart.records import encode
 from gim_dagster.core.kafka_io import (
     TP,
     ReadResult,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from gim_dagster.core.facts import static_keys as sk
 from gim_dagster.core.gsp.keys import INTERVAL_S, KeyResolver
 from gim_dagster.core.gsp.state import Acw, Interaction, Leg, Mediation
-from gim_dagster.core.infomart import static_keys as sk
 
 Row = dict[str, Any]
 MEDIA_KEY = {"voice": sk.MEDIA_VOICE.key, "chat": sk.MEDIA_CHAT.key, "email": sk.MEDIA_EMAIL.key}

@@ -40,7 +40,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gim_dagster.core.infomart import static_keys as K
+from gim_dagster.core.facts import static_keys as K
 from gim_dagster.core.infomart._db import EngineLike, transaction
 from gim_dagster.core.infomart.audit import written_span
 from gim_dagster.core.infomart.date_time import INTERVAL_SECONDS

@@ -32,11 +32,11 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from gim_dagster.core.facts.records import DecodedBatch, FactRecord, TableRows, decode_batch
 from gim_dagster.core.infomart._db import EngineLike, transaction
 from gim_dagster.core.infomart.audit import AuditStats, begin_audit, finish_audit
 from gim_dagster.core.infomart.date_time import fill_date_time
 from gim_dagster.core.infomart.partitions import DAY_SECONDS, Period, ensure_partitions, key_day
-from gim_dagster.core.infomart.records import DecodedBatch, FactRecord, TableRows, decode_batch
 from gim_dagster.core.infomart.tables import (
     AUDIT_COLUMNS,
     PARTITION_KEY,

@@ -1,14 +1,16 @@
 """The Info Mart physical model: the single source of truth for table and column names, types and keys.
 
 Names follow the Genesys Info Mart physical data model (PDM) for PostgreSQL, as lower-case unquoted
-identifiers. Where we deviate from the PDM we say so in the column's ``comment``:
+identifiers. The facts, configuration facts and dimensions (the exported tables) are built from the
+fact-record contract, ``core/facts/tables.py``, which owns their columns, types and primary keys; this module
+adds what only the database has (audit keys, indexes, partitions, defaults). Where we deviate from the PDM we
+say so in a column's ``comment``:
 
 * identities and audit keys are ``bigint`` (the PDM says ``numeric(19)``): same range in practice, faster,
   and they arrive as plain Python ``int`` instead of ``Decimal``;
 * fact tables are range-partitioned by ``start_date_time_key`` (daily, UTC days), so their primary key is
   ``(<id>, start_date_time_key)`` -- PostgreSQL requires the partition key in a partitioned table's primary
-  key. **Both the fact's id and its start_date_time_key must be stable for one fact** (GSP assigns the id
-  once and never moves a fact's start), otherwise a re-emitted fact would become a second row.
+  key (``core/facts/tables.py`` says why both must be stable for one fact).
 
 Every table carries ``info`` describing its role, read by the loader, the export and the target-schema
 script (never hard-code a table list elsewhere):
@@ -29,6 +31,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import BigInteger, Column, Date, Integer, MetaData, SmallInteger, String, Table, Text
 
+from gim_dagster.core.facts import tables as facts
+
 metadata = MetaData()
 
 PARTITION_KEY = "start_date_time_key"
@@ -48,358 +52,51 @@ def _audit() -> list[Column[Any]]:
     ]
 
 
-def _fact_time() -> list[Column[Any]]:
-    return [
-        Column(
-            "start_date_time_key", Integer, nullable=False, comment="DATE_TIME key of START_TS; partition key"
-        ),
-        Column("end_date_time_key", Integer),
-        Column("tenant_key", Integer, nullable=False),
-        Column("start_ts", Integer, comment="UTC seconds since 1970"),
-        Column("end_ts", Integer, comment="UTC seconds since 1970"),
-    ]
+# ------------------------------------------------------------- facts and dimensions (the fact contract)
+_SQL_TYPES: dict[str, Any] = {
+    "smallint": SmallInteger,
+    "integer": Integer,
+    "bigint": BigInteger,
+    "date": Date,
+}
+SERVER_DEFAULTS = {("interaction_fact", "status"): "0"}
+"""Column defaults of the database (DDL only: a record must carry these NOT NULL columns all the same)."""
 
 
-def _counts(*names: str) -> list[Column[Any]]:
-    """``<NAME>_COUNT`` and ``<NAME>_DURATION`` pairs (counts and whole seconds)."""
-    return [Column(f"{n}_{suffix}", Integer) for n in names for suffix in ("count", "duration")]
+def _column(tbl: facts.TableSchema, col: facts.Column) -> Column[Any]:
+    return Column(
+        col.name,
+        String(col.length) if col.type == "varchar" else _SQL_TYPES[col.type],
+        nullable=col.nullable,
+        server_default=SERVER_DEFAULTS.get((tbl.name, col.name)),
+        comment=col.comment,
+    )
 
 
-def _fact(name: str, id_column: str, *columns: Column[Any], comment: str) -> Table:
+def _exported(tbl: facts.TableSchema) -> Table:
+    """The Info Mart table of a fact-record schema: its columns, then the audit keys the loader sets.
+
+    Facts are range-partitioned by ``start_date_time_key``; facts and configuration facts are indexed by
+    ``update_audit_key``.
+    """
+    fact = tbl.kind == "fact"
+    indexed = tbl.kind in ("fact", "config_fact")
     return Table(
-        name,
+        tbl.name,
         metadata,
-        Column(id_column, BigInteger, nullable=False, comment="stable identity assigned by GSP"),
-        *_fact_time(),
-        *columns,
-        Column("active_flag", SmallInteger, comment="1 while the fact is still open"),
+        *(_column(tbl, c) for c in tbl.columns),
         *_audit(),
-        sa.PrimaryKeyConstraint(id_column, PARTITION_KEY, name=f"pk_{name}"),
-        sa.Index(f"ix_{name}_update_audit_key", "update_audit_key"),
-        comment=comment,
-        info={"kind": "fact", "exported": True, "partitioned": True},
-        postgresql_partition_by=f"RANGE ({PARTITION_KEY})",
+        sa.PrimaryKeyConstraint(*tbl.primary_key, name=f"pk_{tbl.name}"),
+        *([sa.Index(f"ix_{tbl.name}_update_audit_key", "update_audit_key")] if indexed else []),
+        comment=tbl.comment,
+        info={"kind": tbl.kind, "exported": True, "partitioned": fact},
+        **({"postgresql_partition_by": f"RANGE ({PARTITION_KEY})"} if fact else {}),
     )
 
 
-# --------------------------------------------------------------------------------------------- facts
-INTERACTION_FACT = _fact(
-    "interaction_fact",
-    "interaction_id",
-    Column("media_type_key", Integer, nullable=False),
-    Column("interaction_type_key", Integer, nullable=False),
-    Column("media_server_root_ixn_guid", String(50)),
-    Column("media_server_ixn_guid", String(50), comment="upstream call / interaction id"),
-    Column("source_address", String(255)),
-    Column("target_address", String(255)),
-    Column("subject", String(1024)),
-    Column("status", SmallInteger, nullable=False, server_default="0"),
-    comment="One row per interaction (call, chat, email).",
-)
-
-INTERACTION_RESOURCE_FACT = _fact(
-    "interaction_resource_fact",
-    "interaction_resource_id",
-    Column("interaction_id", BigInteger, nullable=False),
-    Column("media_type_key", Integer, nullable=False),
-    Column("interaction_type_key", Integer, nullable=False),
-    Column("resource_key", Integer, nullable=False),
-    Column("place_key", Integer),
-    Column("technical_descriptor_key", Integer, nullable=False),
-    Column("resource_group_combination_key", Integer),
-    Column("mediation_segment_id", BigInteger, comment="MEDIATION_SEGMENT_FACT of the queue time before it"),
-    Column("mediation_resource_key", Integer),
-    Column(
-        "received_from_ixn_resource_id", BigInteger, comment="IRF this resource received the interaction from"
-    ),
-    Column(
-        "prev_interaction_resource_id", BigInteger, comment="previous IRF of the same interaction (transfers)"
-    ),
-    Column("media_server_ixn_guid", String(50)),
-    *_counts("ring", "dial", "talk", "hold", "after_call_work"),
-    Column("customer_ring_duration", Integer),
-    Column("customer_dial_duration", Integer),
-    Column("customer_talk_duration", Integer),
-    Column("customer_hold_duration", Integer),
-    Column("customer_acw_duration", Integer),
-    *_counts("cons_init_dial", "cons_init_talk", "cons_init_hold"),
-    *_counts("cons_rcv_ring", "cons_rcv_talk", "cons_rcv_hold", "cons_rcv_acw"),
-    Column("irf_anchor", SmallInteger, comment="1 on the first handling resource of the interaction"),
-    comment="One row per resource (agent, queue, route point) that handled a part of an interaction.",
-)
-
-MEDIATION_SEGMENT_FACT = _fact(
-    "mediation_segment_fact",
-    "mediation_segment_id",
-    Column("interaction_id", BigInteger, nullable=False),
-    Column("media_type_key", Integer, nullable=False),
-    Column("interaction_type_key", Integer),
-    Column("resource_key", Integer, nullable=False, comment="the queue / virtual queue / routing point"),
-    Column("resource_group_combination_key", Integer),
-    Column("technical_descriptor_key", Integer, nullable=False),
-    Column("target_ixn_resource_id", BigInteger, comment="IRF the interaction was delivered to"),
-    Column("mediation_duration", Integer),
-    comment="One row per stay of an interaction in a queue, virtual queue or routing point.",
-)
-
-
-def _sm(name: str, id_column: str, *columns: Column[Any], comment: str) -> Table:
-    return _fact(
-        name,
-        id_column,
-        Column("media_type_key", Integer, nullable=False),
-        Column("resource_key", Integer, nullable=False),
-        Column("resource_group_combination_key", Integer),
-        *columns,
-        Column("total_duration", Integer),
-        Column("lead_clip_duration", Integer, comment="seconds clipped at the start interval edge"),
-        Column("trail_clip_duration", Integer, comment="seconds clipped at the end interval edge"),
-        comment=comment,
-    )
-
-
-SM_RES_SESSION_FACT = _sm(
-    "sm_res_session_fact", "sm_res_session_fact_key", comment="One row per agent login session per media."
-)
-SM_RES_STATE_FACT = _sm(
-    "sm_res_state_fact",
-    "sm_res_state_fact_key",
-    Column("sm_res_session_fact_key", BigInteger),
-    Column("resource_state_key", Integer, nullable=False),
-    comment="One row per interval an agent spent in one state.",
-)
-SM_RES_STATE_REASON_FACT = _sm(
-    "sm_res_state_reason_fact",
-    "sm_res_state_reason_fact_key",
-    Column("sm_res_session_fact_key", BigInteger),
-    Column("resource_state_key", Integer, nullable=False),
-    Column("resource_state_reason_key", Integer, nullable=False),
-    comment="One row per interval an agent spent in a state with a reason code.",
-)
-SM_MEDIA_NRR_FACT = _sm(
-    "sm_media_nrr_fact",
-    "sm_media_nrr_fact_key",
-    Column("sm_res_session_fact_key", BigInteger),
-    comment="One row per interval an agent was not ready for one media.",
-)
-
-
-# --------------------------------------------------------------------------- configuration facts (GCA)
-def _config_fact(name: str, other_key: str, *columns: Column[Any], comment: str) -> Table:
-    return Table(
-        name,
-        metadata,
-        Column("resource_key", Integer, nullable=False),
-        Column(other_key, Integer, nullable=False),
-        Column("tenant_key", Integer, nullable=False),
-        *columns,
-        Column("start_date_time_key", Integer),
-        Column("end_date_time_key", Integer),
-        Column("start_ts", Integer, nullable=False, comment="UTC seconds the relation began"),
-        Column("end_ts", Integer, comment="UTC seconds the relation ended; null while open"),
-        Column("active_flag", SmallInteger),
-        *_audit(),
-        sa.PrimaryKeyConstraint("resource_key", other_key, "start_ts", name=f"pk_{name}"),
-        sa.Index(f"ix_{name}_update_audit_key", "update_audit_key"),
-        comment=comment,
-        info={"kind": "config_fact", "exported": True, "partitioned": False},
-    )
-
-
-RESOURCE_GROUP_FACT_ = _config_fact(
-    "resource_group_fact_", "group_key", comment="Membership of a resource in a group over time (GCA)."
-)
-RESOURCE_SKILL_FACT_ = _config_fact(
-    "resource_skill_fact_",
-    "skill_key",
-    Column("skill_level", Integer),
-    comment="Skill level of a resource over time (GCA).",
-)
-
-
-# ----------------------------------------------------------------------------------------- dimensions
-def _dim(name: str, key: str, *columns: Column[Any], comment: str, static: bool = False) -> Table:
-    return Table(
-        name,
-        metadata,
-        Column(key, Integer, nullable=False),
-        *columns,
-        *_audit(),
-        sa.PrimaryKeyConstraint(key, name=f"pk_{name}"),
-        comment=comment,
-        info={"kind": "static_dimension" if static else "dimension", "exported": True, "partitioned": False},
-    )
-
-
-def _coded(*names: str, length: int = 64) -> list[Column[Any]]:
-    """PDM pairs ``X`` (display value) and ``X_CODE`` (stable code)."""
-    return [Column(f"{n}{suffix}", String(length)) for n in names for suffix in ("", "_code")]
-
-
-def _history() -> list[Column[Any]]:
-    return [
-        Column("start_ts", Integer, comment="UTC seconds this version became valid"),
-        Column("end_ts", Integer, comment="UTC seconds it stopped being valid; null while current"),
-    ]
-
-
-TENANT = _dim(
-    "tenant",
-    "tenant_key",
-    Column("tenant_name", String(255)),
-    Column("tenant_cfg_dbid", Integer),
-    *_history(),
-    comment="The tenant (one per Info Mart database; see static_keys.TENANT_KEY).",
-)
-
-DATE_TIME = _dim(
-    "date_time",
-    "date_time_key",
-    Column("date_time_30min_key", Integer, comment="key of the 30-minute interval start"),
-    Column("date_time_hour_key", Integer, comment="key of the hour start"),
-    Column("date_time_day_key", Integer, comment="key of the local (tenant time zone) day start"),
-    Column("date_time_week_key", Integer, comment="key of the local ISO week start (Monday)"),
-    Column("date_time_month_key", Integer),
-    Column("date_time_quarter_key", Integer),
-    Column("date_time_year_key", Integer),
-    Column("date_time_tz", String(64), comment="IANA time zone of the CAL_* and LABEL_* columns"),
-    Column("date_time_tz_offset", Integer, comment="seconds east of UTC at this interval"),
-    Column("cal_date", Date, comment="local calendar date"),
-    Column("cal_year_num", SmallInteger),
-    Column("cal_quarter_num_in_year", SmallInteger),
-    Column("cal_month_num_in_year", SmallInteger),
-    Column("cal_week_num_in_year", SmallInteger, comment="ISO 8601 week number"),
-    Column("cal_day_num_in_week", SmallInteger, comment="ISO: 1 = Monday .. 7 = Sunday"),
-    Column("cal_day_num_in_month", SmallInteger),
-    Column("cal_day_num_in_year", SmallInteger),
-    Column("cal_day_name", String(16)),
-    Column("cal_month_name", String(16)),
-    Column("cal_hour_24_num_in_day", SmallInteger),
-    Column("cal_minute_num_in_hour", SmallInteger),
-    Column("label_yyyy", String(4)),
-    Column("label_yyyy_mm", String(7)),
-    Column("label_yyyy_mm_dd", String(10)),
-    Column("label_hh24", String(2)),
-    Column("label_15_min", String(11), comment="e.g. 09:15-09:30"),
-    Column("label_30_min", String(11), comment="e.g. 09:00-09:30"),
-    Column("label_60_min", String(11), comment="e.g. 09:00-10:00"),
-    Column("utc_date", Date),
-    Column("utc_year_num", SmallInteger),
-    Column("utc_month_num_in_year", SmallInteger),
-    Column("utc_day_num_in_month", SmallInteger),
-    Column("utc_hour_24_num_in_day", SmallInteger),
-    Column("utc_minute_num_in_hour", SmallInteger),
-    comment="One row per 15-minute interval; key = interval start in UTC seconds.",
-)
-
-MEDIA_TYPE = _dim(
-    "media_type",
-    "media_type_key",
-    *_coded("media_name"),
-    Column("is_online", SmallInteger),
-    comment="Media types (static, see static_keys).",
-    static=True,
-)
-
-INTERACTION_TYPE = _dim(
-    "interaction_type",
-    "interaction_type_key",
-    *_coded("interaction_type", "interaction_subtype"),
-    comment="Interaction types and subtypes (static, see static_keys).",
-    static=True,
-)
-
-TECHNICAL_DESCRIPTOR = _dim(
-    "technical_descriptor",
-    "technical_descriptor_key",
-    *_coded("resource_role", "role_reason", "technical_result", "result_reason"),
-    comment="Role of a resource and the technical result of its part (static, see static_keys).",
-    static=True,
-)
-
-RESOURCE_STATE = _dim(
-    "resource_state",
-    "resource_state_key",
-    *_coded("state_name", "state_type"),
-    comment="Agent states (static, see static_keys).",
-    static=True,
-)
-
-RESOURCE_STATE_REASON = _dim(
-    "resource_state_reason",
-    "resource_state_reason_key",
-    Column("tenant_key", Integer),
-    *_coded("reason_type"),
-    Column("hardware_reason", String(255)),
-    Column("software_reason_key", String(255)),
-    Column("software_reason_value", String(255)),
-    *_coded("workmode"),
-    *_history(),
-    comment="Reason codes of agent states (hardware / software); key -1 = no or unknown reason.",
-)
-
-RESOURCE_ = _dim(
-    "resource_",
-    "resource_key",
-    Column("tenant_key", Integer),
-    *_coded("resource_type"),
-    Column("resource_subtype", String(64)),
-    Column("resource_name", String(255)),
-    Column("resource_cfg_dbid", Integer),
-    Column("resource_cfg_type_id", Integer),
-    Column("agent_first_name", String(64)),
-    Column("agent_last_name", String(64)),
-    Column("employee_id", String(255)),
-    Column("switch_name", String(255)),
-    *_history(),
-    comment="Agents, queues, routing points (GCA); key -1 = unknown resource.",
-)
-
-GROUP_ = _dim(
-    "group_",
-    "group_key",
-    Column("tenant_key", Integer),
-    Column("group_name", String(255)),
-    Column("group_cfg_dbid", Integer),
-    Column("group_cfg_type_id", Integer),
-    *_coded("group_type"),
-    *_history(),
-    comment="Agent and place groups (GCA); key -1 = no group.",
-)
-
-PLACE = _dim(
-    "place",
-    "place_key",
-    Column("tenant_key", Integer),
-    Column("place_name", String(255)),
-    Column("place_cfg_dbid", Integer),
-    *_history(),
-    comment="Places (GCA); key -1 = unknown place.",
-)
-
-SKILL = _dim(
-    "skill",
-    "skill_key",
-    Column("tenant_key", Integer),
-    Column("skill_name", String(255)),
-    Column("skill_cfg_dbid", Integer),
-    *_history(),
-    comment="Skills (GCA); key -1 = unknown skill.",
-)
-
-RESOURCE_GROUP_COMBINATION = Table(
-    "resource_group_combination",
-    metadata,
-    Column("resource_group_combination_key", Integer, nullable=False),
-    Column("group_key", Integer, nullable=False),
-    Column("tenant_key", Integer),
-    *_audit(),
-    sa.PrimaryKeyConstraint(
-        "resource_group_combination_key", "group_key", name="pk_resource_group_combination"
-    ),
-    comment="One row per (combination, member group); combination -1 = no group.",
-    info={"kind": "dimension", "exported": True, "partitioned": False},
-)
+EXPORTED_TABLES: tuple[Table, ...] = tuple(_exported(t) for t in facts.TABLES)
+"""The PDM Data Export set, in the contract's order (facts, configuration facts, dimensions): every table a
+fact record may target."""
 
 
 # ----------------------------------------------------------------------------------------- aggregates
@@ -657,8 +354,6 @@ GIM_SCHEMA_VERSION = Table(
 
 # ------------------------------------------------------------------------------------------- catalogue
 ALL_TABLES: tuple[Table, ...] = tuple(metadata.sorted_tables)
-EXPORTED_TABLES: tuple[Table, ...] = tuple(t for t in metadata.tables.values() if t.info["exported"])
-"""The PDM Data Export set, in definition order (facts, configuration facts, dimensions)."""
 FACT_TABLES: tuple[Table, ...] = tuple(t for t in EXPORTED_TABLES if t.info["kind"] == "fact")
 PARTITIONED_TABLES: tuple[Table, ...] = tuple(t for t in EXPORTED_TABLES if t.info["partitioned"])
 STATIC_DIMENSIONS: tuple[Table, ...] = tuple(

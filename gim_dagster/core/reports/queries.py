@@ -15,7 +15,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from gim_dagster.core.infomart import static_keys as K
+from gim_dagster.core.facts import static_keys as K
 from gim_dagster.core.infomart.tables import TIME_RANGE_BUCKETS
 
 Rows = Callable[[str], list[sa.RowMapping]]

@@ -1,8 +1,8 @@
 """Stable keys of the seeded (static) dimensions, for producers that resolve keys without a database.
 
-GSP imports this module to put keys into facts; the initial migration seeds exactly these rows (a test
-checks that the two agree). Keys never change once released: a new value gets a new key in a new
-migration, and is added here at the same time.
+Part of the fact-record contract: GSP puts these keys into facts, and the Info Mart's initial migration
+seeds exactly these rows (a test checks that the two agree). Keys never change once released: a new value
+gets a new key in a new migration, and is added here at the same time.
 
 Conventions for configuration dimensions (written by GCA):
 

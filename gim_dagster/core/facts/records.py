@@ -1,12 +1,12 @@
 """Wire format of ``<tenant>.gsp.facts``: GSP encodes Info Mart rows, the loader decodes them in batches.
 
-One Kafka record per row:
+One Kafka record per row of a table of ``tables.TABLES`` (docs/facts.md is the reference):
 
 * value: UTF-8 JSON ``{"table": "<lower-case table>", "row": {"<lower-case column>": value, ...}}``;
   values are JSON numbers, strings or null (flags are 0/1 integers, times are UTC seconds); a column left
   out is NULL. The audit keys are never sent: the loader sets them.
-* key: ``"<table>|<primary-key values joined by '|'>"`` in primary-key order (``tables.primary_key``), so a
-  re-emitted (updated) fact has the same key as the first emission and topic compaction keeps the last.
+* key: ``"<table>|<primary-key values joined by '|'>"`` in primary-key order (``TableSchema.primary_key``),
+  so a re-emitted (updated) fact has the same key as the first emission and topic compaction keeps the last.
 * header ``table``: the table name, so consumers can route without parsing the value.
 
 A re-emitted row replaces the whole row (columns it leaves out become NULL).
@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from gim_dagster.core.infomart.tables import EXPORTED_TABLES, data_columns, primary_key
+from gim_dagster.core.facts.tables import TABLES, TableSchema
 
 HEADER_TABLE = "table"
 KEY_SEPARATOR = "|"
@@ -62,22 +62,20 @@ class _Spec:
     pk_of: Any  # operator.itemgetter over ``pk``
 
 
-def _spec(tbl: Any) -> _Spec:
-    columns = data_columns(tbl)
-    pk = primary_key(tbl)
-    # NOT NULL columns are required even with a server default: COPY writes an absent column as NULL.
-    required = frozenset(c.name for c in tbl.columns if c.name in columns and not c.nullable)
+def _spec(schema: TableSchema) -> _Spec:
+    columns = schema.column_names
+    pk = schema.primary_key
     return _Spec(
-        name=tbl.name,
+        name=schema.name,
         columns=columns,
         allowed=frozenset(columns),
-        required=required | frozenset(pk),
+        required=schema.required,
         pk=pk,
         pk_of=itemgetter(*pk) if len(pk) > 1 else (lambda row, _g=itemgetter(pk[0]): (_g(row),)),
     )
 
 
-SPECS: dict[str, _Spec] = {t.name: _spec(t) for t in EXPORTED_TABLES}
+SPECS: dict[str, _Spec] = {t.name: _spec(t) for t in TABLES}
 """Tables a record may target: the exported (PDM Data Export) tables."""
 
 
