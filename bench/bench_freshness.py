@@ -204,11 +204,11 @@ def wait_idle(instance: Any, timeout: float, tenant: str = TENANT) -> None:
     """Until no run of the tenant is queued or in progress (so that the event logs read are complete)."""
     from dagster import RunsFilter
 
-    from gim_dagster.assets.gsp import BUSY
+    from gim_dagster.tenant_runs import IN_FLIGHT
 
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if not instance.get_run_records(RunsFilter(statuses=BUSY, tags={"gim/tenant": tenant}), limit=1):
+        if not instance.get_run_records(RunsFilter(statuses=IN_FLIGHT, tags={"gim/tenant": tenant}), limit=1):
             return
         time.sleep(2)
 

@@ -150,9 +150,9 @@ def runs_between(instance: Any, since: float, until: float) -> list[Any]:
 def busy(instance: Any) -> bool:
     from dagster import RunsFilter
 
-    from gim_dagster.assets.gsp import BUSY
+    from gim_dagster.tenant_runs import IN_FLIGHT
 
-    return bool(instance.get_run_records(RunsFilter(statuses=BUSY), limit=1))
+    return bool(instance.get_run_records(RunsFilter(statuses=IN_FLIGHT), limit=1))
 
 
 @dataclass
